@@ -1,0 +1,45 @@
+{
+  # The kernel sources are compiled twice: once for this machine's ISA (-march=native: AVX2/FMA or
+  # AVX-512 where present; the addon is built on the user's machine) and once as a portable scalar
+  # path. The addon links both and picks one at run time (native by default).
+  "variables": {
+    "kernel_sources": [
+      "src/kernels/table.cpp",
+      "src/kernels/conv.cpp",
+      "src/kernels/batchnorm.cpp",
+      "src/kernels/eltwise.cpp",
+      "src/kernels/pool.cpp",
+      "src/kernels/linear.cpp",
+      "src/kernels/loss.cpp"
+    ],
+    "common_cflags": ["-O3", "-std=c++17", "-fopenmp", "-fno-math-errno", "-ffp-contract=fast", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-maybe-uninitialized"]
+  },
+  "targets": [
+    {
+      "target_name": "kernels_native",
+      "type": "static_library",
+      "sources": ["<@(kernel_sources)"],
+      "defines": ["LT_NS=isa_native"],
+      "cflags_cc": ["<@(common_cflags)", "-march=native", "-fPIC"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"]
+    },
+    {
+      "target_name": "kernels_scalar",
+      "type": "static_library",
+      "sources": ["<@(kernel_sources)"],
+      "defines": ["LT_NS=isa_scalar", "LT_FORCE_SCALAR"],
+      "cflags_cc": ["<@(common_cflags)", "-fPIC"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"]
+    },
+    {
+      "target_name": "leantrain",
+      "sources": ["src/addon/main.cpp"],
+      "dependencies": ["kernels_native", "kernels_scalar"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "LT_NS=isa_native"],
+      "cflags_cc": ["-O2", "-std=c++17", "-fopenmp", "-fexceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
+      "ldflags": ["-fopenmp"]
+    }
+  ]
+}

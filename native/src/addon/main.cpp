@@ -1,0 +1,290 @@
+// N-API entry: marshals typed arrays and numbers into the active kernel table. No math here.
+// Dims arrive as Int32Arrays in the field order of src/backend/kernels.ts.
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "../kernels/table.h"
+#include "args.h"
+
+namespace lt {
+namespace addon {
+
+static const KernelTable* g_table = nullptr;
+
+static int64_t prod(std::initializer_list<int64_t> xs) {
+  int64_t p = 1;
+  for (int64_t x : xs) p *= x;
+  return p;
+}
+
+static Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  std::string want = info[0].As<Napi::String>().Utf8Value();
+  if (want == "scalar") {
+    g_table = &isa_scalar::table();
+  } else if (want == "native") {
+    g_table = &isa_native::table();
+  } else {
+    throw Napi::TypeError::New(info.Env(), "setIsa: expected 'native' or 'scalar', got '" + want + "'");
+  }
+  return Napi::String::New(info.Env(), g_table->isa);
+}
+
+static Napi::Value Isa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), g_table->isa); }
+
+static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  int n = static_cast<int>(num(info, "setThreads", 0));
+  if (n < 1) throw Napi::RangeError::New(info.Env(), "setThreads: thread count must be >= 1");
+#if defined(_OPENMP)
+  omp_set_num_threads(n);
+#endif
+  return info.Env().Undefined();
+}
+
+static Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), max_threads()); }
+
+static Napi::Value HasOpenMP(const Napi::CallbackInfo& info) {
+#if defined(_OPENMP)
+  return Napi::Boolean::New(info.Env(), true);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
+// ---- convolution ----
+static Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
+  const char* k = "conv2dForward";
+  Conv2dDims d = conv_dims(dims(info, k, 4, 13));
+  const float* x = f32(info, k, 0, prod({d.N, d.C, d.H, d.W}));
+  const float* w = f32(info, k, 1, prod({d.K, d.C, d.R, d.S}));
+  const float* b = f32(info, k, 2, d.K, true);
+  float* y = f32(info, k, 3, prod({d.N, d.K, d.P, d.Q}));
+  g_table->conv2d_forward(x, w, b, y, d);
+  return info.Env().Undefined();
+}
+
+static Napi::Value Conv2dBackwardInput(const Napi::CallbackInfo& info) {
+  const char* k = "conv2dBackwardInput";
+  Conv2dDims d = conv_dims(dims(info, k, 3, 13));
+  const float* dy = f32(info, k, 0, prod({d.N, d.K, d.P, d.Q}));
+  const float* w = f32(info, k, 1, prod({d.K, d.C, d.R, d.S}));
+  float* dx = f32(info, k, 2, prod({d.N, d.C, d.H, d.W}));
+  g_table->conv2d_backward_input(dy, w, dx, d);
+  return info.Env().Undefined();
+}
+
+static Napi::Value Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
+  const char* k = "conv2dBackwardWeight";
+  Conv2dDims d = conv_dims(dims(info, k, 4, 13));
+  const float* x = f32(info, k, 0, prod({d.N, d.C, d.H, d.W}));
+  const float* dy = f32(info, k, 1, prod({d.N, d.K, d.P, d.Q}));
+  float* dw = f32(info, k, 2, prod({d.K, d.C, d.R, d.S}));
+  float* db = f32(info, k, 3, d.K, true);
+  g_table->conv2d_backward_weight(x, dy, dw, db, d);
+  return info.Env().Undefined();
+}
+
+// ---- batch norm ----
+static Napi::Value BatchNormForwardTrain(const Napi::CallbackInfo& info) {
+  const char* k = "batchNormForwardTrain";
+  ChannelDims d = channel_dims(dims(info, k, 10, 3));
+  const int64_t n = prod({d.N, d.C, d.HW});
+  g_table->batchnorm_forward_train(f32(info, k, 0, n), f32(info, k, 1, d.C), f32(info, k, 2, d.C), f32(info, k, 3, n),
+                                   f32(info, k, 4, d.C), f32(info, k, 5, d.C), f32(info, k, 6, d.C),
+                                   f32(info, k, 7, d.C), static_cast<float>(num(info, k, 8)),
+                                   static_cast<float>(num(info, k, 9)), d);
+  return info.Env().Undefined();
+}
+
+static Napi::Value BatchNormForwardEval(const Napi::CallbackInfo& info) {
+  const char* k = "batchNormForwardEval";
+  ChannelDims d = channel_dims(dims(info, k, 7, 3));
+  const int64_t n = prod({d.N, d.C, d.HW});
+  g_table->batchnorm_forward_eval(f32(info, k, 0, n), f32(info, k, 1, d.C), f32(info, k, 2, d.C),
+                                  f32(info, k, 3, d.C), f32(info, k, 4, d.C), static_cast<float>(num(info, k, 5)),
+                                  f32(info, k, 6, n), d);
+  return info.Env().Undefined();
+}
+
+static Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
+  const char* k = "batchNormBackward";
+  ChannelDims d = channel_dims(dims(info, k, 8, 3));
+  const int64_t n = prod({d.N, d.C, d.HW});
+  g_table->batchnorm_backward(f32(info, k, 0, n), f32(info, k, 1, n), f32(info, k, 2, d.C), f32(info, k, 3, d.C),
+                              f32(info, k, 4, d.C), f32(info, k, 5, n), f32(info, k, 6, d.C), f32(info, k, 7, d.C),
+                              d);
+  return info.Env().Undefined();
+}
+
+// ---- elementwise ----
+static Napi::Value ReluForward(const Napi::CallbackInfo& info) {
+  const char* k = "reluForward";
+  const int64_t n = static_cast<int64_t>(num(info, k, 2));
+  g_table->relu_forward(f32(info, k, 0, n), f32(info, k, 1, n), n);
+  return info.Env().Undefined();
+}
+
+static Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
+  const char* k = "reluBackward";
+  const int64_t n = static_cast<int64_t>(num(info, k, 3));
+  g_table->relu_backward(f32(info, k, 0, n), f32(info, k, 1, n), f32(info, k, 2, n), n);
+  return info.Env().Undefined();
+}
+
+static Napi::Value Add(const Napi::CallbackInfo& info) {
+  const char* k = "add";
+  const int64_t n = static_cast<int64_t>(num(info, k, 3));
+  g_table->add(f32(info, k, 0, n), f32(info, k, 1, n), f32(info, k, 2, n), n);
+  return info.Env().Undefined();
+}
+
+static Napi::Value DropoutForward(const Napi::CallbackInfo& info) {
+  const char* k = "dropoutForward";
+  const int64_t n = static_cast<int64_t>(num(info, k, 6));
+  const float p = static_cast<float>(num(info, k, 3));
+  const uint32_t key = static_cast<uint32_t>(num(info, k, 4));
+  const uint64_t offset = static_cast<uint64_t>(num(info, k, 5));
+  g_table->dropout_forward(f32(info, k, 0, n), f32(info, k, 1, n), u8(info, k, 2, n), p, key, offset, n);
+  return info.Env().Undefined();
+}
+
+static Napi::Value DropoutBackward(const Napi::CallbackInfo& info) {
+  const char* k = "dropoutBackward";
+  const int64_t n = static_cast<int64_t>(num(info, k, 4));
+  g_table->dropout_backward(f32(info, k, 0, n), u8(info, k, 1, n), static_cast<float>(num(info, k, 2)),
+                            f32(info, k, 3, n), n);
+  return info.Env().Undefined();
+}
+
+// ---- pooling ----
+static Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
+  const char* k = "maxPool2dForward";
+  Pool2dDims d = pool_dims(dims(info, k, 3, 12));
+  const int64_t out = prod({d.N, d.C, d.P, d.Q});
+  g_table->maxpool2d_forward(f32(info, k, 0, prod({d.N, d.C, d.H, d.W})), f32(info, k, 1, out), i32(info, k, 2, out),
+                             d);
+  return info.Env().Undefined();
+}
+
+static Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
+  const char* k = "maxPool2dBackward";
+  Pool2dDims d = pool_dims(dims(info, k, 3, 12));
+  const int64_t out = prod({d.N, d.C, d.P, d.Q});
+  g_table->maxpool2d_backward(f32(info, k, 0, out), i32(info, k, 1, out), f32(info, k, 2, prod({d.N, d.C, d.H, d.W})),
+                              d);
+  return info.Env().Undefined();
+}
+
+static Napi::Value AvgPool2dForward(const Napi::CallbackInfo& info) {
+  const char* k = "avgPool2dForward";
+  Pool2dDims d = pool_dims(dims(info, k, 2, 12));
+  g_table->avgpool2d_forward(f32(info, k, 0, prod({d.N, d.C, d.H, d.W})), f32(info, k, 1, prod({d.N, d.C, d.P, d.Q})),
+                             d);
+  return info.Env().Undefined();
+}
+
+static Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
+  const char* k = "avgPool2dBackward";
+  Pool2dDims d = pool_dims(dims(info, k, 2, 12));
+  g_table->avgpool2d_backward(f32(info, k, 0, prod({d.N, d.C, d.P, d.Q})), f32(info, k, 1, prod({d.N, d.C, d.H, d.W})),
+                              d);
+  return info.Env().Undefined();
+}
+
+static Napi::Value GlobalAvgPoolForward(const Napi::CallbackInfo& info) {
+  const char* k = "globalAvgPoolForward";
+  ChannelDims d = channel_dims(dims(info, k, 2, 3));
+  g_table->global_avgpool_forward(f32(info, k, 0, prod({d.N, d.C, d.HW})), f32(info, k, 1, prod({d.N, d.C})), d);
+  return info.Env().Undefined();
+}
+
+static Napi::Value GlobalAvgPoolBackward(const Napi::CallbackInfo& info) {
+  const char* k = "globalAvgPoolBackward";
+  ChannelDims d = channel_dims(dims(info, k, 2, 3));
+  g_table->global_avgpool_backward(f32(info, k, 0, prod({d.N, d.C})), f32(info, k, 1, prod({d.N, d.C, d.HW})), d);
+  return info.Env().Undefined();
+}
+
+// ---- linear ----
+static Napi::Value LinearForward(const Napi::CallbackInfo& info) {
+  const char* k = "linearForward";
+  LinearDims d = linear_dims(dims(info, k, 4, 3));
+  g_table->linear_forward(f32(info, k, 0, prod({d.N, d.IN})), f32(info, k, 1, prod({d.OUT, d.IN})),
+                          f32(info, k, 2, d.OUT, true), f32(info, k, 3, prod({d.N, d.OUT})), d);
+  return info.Env().Undefined();
+}
+
+static Napi::Value LinearBackwardInput(const Napi::CallbackInfo& info) {
+  const char* k = "linearBackwardInput";
+  LinearDims d = linear_dims(dims(info, k, 3, 3));
+  g_table->linear_backward_input(f32(info, k, 0, prod({d.N, d.OUT})), f32(info, k, 1, prod({d.OUT, d.IN})),
+                                 f32(info, k, 2, prod({d.N, d.IN})), d);
+  return info.Env().Undefined();
+}
+
+static Napi::Value LinearBackwardWeight(const Napi::CallbackInfo& info) {
+  const char* k = "linearBackwardWeight";
+  LinearDims d = linear_dims(dims(info, k, 4, 3));
+  g_table->linear_backward_weight(f32(info, k, 0, prod({d.N, d.IN})), f32(info, k, 1, prod({d.N, d.OUT})),
+                                  f32(info, k, 2, prod({d.OUT, d.IN})), f32(info, k, 3, d.OUT, true), d);
+  return info.Env().Undefined();
+}
+
+// ---- loss ----
+static Napi::Value SoftmaxXentForward(const Napi::CallbackInfo& info) {
+  const char* k = "softmaxCrossEntropyForward";
+  SoftmaxDims d = softmax_dims(dims(info, k, 3, 2));
+  const int64_t n = prod({d.N, d.classes});
+  float loss = g_table->softmax_xent_forward(f32(info, k, 0, n), i32(info, k, 1, d.N), f32(info, k, 2, n), d);
+  return Napi::Number::New(info.Env(), loss);
+}
+
+static Napi::Value SoftmaxXentBackward(const Napi::CallbackInfo& info) {
+  const char* k = "softmaxCrossEntropyBackward";
+  SoftmaxDims d = softmax_dims(dims(info, k, 4, 2));
+  const int64_t n = prod({d.N, d.classes});
+  g_table->softmax_xent_backward(f32(info, k, 0, n), i32(info, k, 1, d.N), static_cast<float>(num(info, k, 2)),
+                                 f32(info, k, 3, n), d);
+  return info.Env().Undefined();
+}
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  g_table = &isa_native::table();
+  auto reg = [&](const char* name, Napi::Function::Callback fn) {
+    exports.Set(name, Napi::Function::New(env, fn, name));
+  };
+  reg("setIsa", SetIsa);
+  reg("isa", Isa);
+  reg("setThreads", SetThreads);
+  reg("threads", Threads);
+  reg("hasOpenMP", HasOpenMP);
+  reg("conv2dForward", Conv2dForward);
+  reg("conv2dBackwardInput", Conv2dBackwardInput);
+  reg("conv2dBackwardWeight", Conv2dBackwardWeight);
+  reg("batchNormForwardTrain", BatchNormForwardTrain);
+  reg("batchNormForwardEval", BatchNormForwardEval);
+  reg("batchNormBackward", BatchNormBackward);
+  reg("reluForward", ReluForward);
+  reg("reluBackward", ReluBackward);
+  reg("add", Add);
+  reg("dropoutForward", DropoutForward);
+  reg("dropoutBackward", DropoutBackward);
+  reg("maxPool2dForward", MaxPool2dForward);
+  reg("maxPool2dBackward", MaxPool2dBackward);
+  reg("avgPool2dForward", AvgPool2dForward);
+  reg("avgPool2dBackward", AvgPool2dBackward);
+  reg("globalAvgPoolForward", GlobalAvgPoolForward);
+  reg("globalAvgPoolBackward", GlobalAvgPoolBackward);
+  reg("linearForward", LinearForward);
+  reg("linearBackwardInput", LinearBackwardInput);
+  reg("linearBackwardWeight", LinearBackwardWeight);
+  reg("softmaxCrossEntropyForward", SoftmaxXentForward);
+  reg("softmaxCrossEntropyBackward", SoftmaxXentBackward);
+  return exports;
+}
+
+NODE_API_MODULE(leantrain, Init)
+
+}  // namespace addon
+}  // namespace lt

@@ -1,0 +1,51 @@
+// Prototypes of every kernel, inside the ISA variant namespace lt::LT_NS. One family per file.
+#pragma once
+#include "common.h"
+#include "table.h"
+
+namespace lt {
+namespace LT_NS {
+
+// conv.cpp (+ gemm helpers)
+void conv2d_forward(const float* x, const float* w, const float* bias, float* y, const Conv2dDims& d);
+void conv2d_backward_input(const float* dy, const float* w, float* dx, const Conv2dDims& d);
+void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* dbias, const Conv2dDims& d);
+
+// batchnorm.cpp
+void batchnorm_forward_train(const float* x, const float* gamma, const float* beta, float* y, float* save_mean,
+                             float* save_invstd, float* running_mean, float* running_var, float momentum, float eps,
+                             const ChannelDims& d);
+void batchnorm_forward_eval(const float* x, const float* gamma, const float* beta, const float* running_mean,
+                            const float* running_var, float eps, float* y, const ChannelDims& d);
+void batchnorm_backward(const float* dy, const float* x, const float* gamma, const float* save_mean,
+                        const float* save_invstd, float* dx, float* dgamma, float* dbeta, const ChannelDims& d);
+
+// eltwise.cpp
+void relu_forward(const float* x, float* y, int64_t n);
+void relu_backward(const float* dy, const float* y, float* dx, int64_t n);
+void add(const float* a, const float* b, float* out, int64_t n);
+void dropout_forward(const float* x, float* y, uint8_t* mask, float p, uint32_t key, uint64_t offset, int64_t n);
+void dropout_backward(const float* dy, const uint8_t* mask, float p, float* dx, int64_t n);
+
+// pool.cpp
+void maxpool2d_forward(const float* x, float* y, int32_t* argmax, const Pool2dDims& d);
+void maxpool2d_backward(const float* dy, const int32_t* argmax, float* dx, const Pool2dDims& d);
+void avgpool2d_forward(const float* x, float* y, const Pool2dDims& d);
+void avgpool2d_backward(const float* dy, float* dx, const Pool2dDims& d);
+void global_avgpool_forward(const float* x, float* y, const ChannelDims& d);
+void global_avgpool_backward(const float* dy, float* dx, const ChannelDims& d);
+
+// linear.cpp
+void linear_forward(const float* x, const float* w, const float* bias, float* y, const LinearDims& d);
+void linear_backward_input(const float* dy, const float* w, float* dx, const LinearDims& d);
+void linear_backward_weight(const float* x, const float* dy, float* dw, float* dbias, const LinearDims& d);
+
+// loss.cpp
+float softmax_xent_forward(const float* logits, const int32_t* labels, float* probs, const SoftmaxDims& d);
+void softmax_xent_backward(const float* probs, const int32_t* labels, float scale, float* dlogits,
+                           const SoftmaxDims& d);
+
+const KernelTable& table();
+
+}  // namespace LT_NS
+}  // namespace lt

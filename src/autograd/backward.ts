@@ -1,0 +1,120 @@
+/**
+ * The backward driver: walks recorded nodes from the loss in reverse creation order (a valid
+ * topological order, since inputs exist before outputs), applies the gradient transform to each
+ * node's incoming gradient, runs its backward function and accumulates input gradients.
+ * Kernels overwrite; accumulation happens only here.
+ */
+import { ShapeError } from '../core/errors.js';
+import { formatShape, shapesEqual } from '../core/shape.js';
+import { kernels } from '../backend/active.js';
+import { Tensor } from '../tensor/tensor.js';
+import { Node } from './graph.js';
+
+/**
+ * Transforms the gradient arriving at a node's output before its backward kernels run. This is
+ * where activation-gradient pruning plugs in; it must return a tensor of the same shape.
+ */
+export type GradientTransform = (grad: Tensor, node: Node) => Tensor;
+
+let gradientTransform: GradientTransform | null = null;
+
+/** Installs the gradient transform (null removes it); returns the previous one. */
+export function setGradientTransform(fn: GradientTransform | null): GradientTransform | null {
+  const prev = gradientTransform;
+  gradientTransform = fn;
+  return prev;
+}
+
+export interface BackwardOptions {
+  /** Gradient of the root (default: ones; required shape = root shape). */
+  grad?: Tensor;
+  /** Keep saved tensors so backward can run again through the same graph. */
+  retainGraph?: boolean;
+}
+
+interface Pending {
+  grad: Tensor;
+  /** True once `grad` is a buffer this driver allocated (safe to add into in place). */
+  owned: boolean;
+}
+
+function accumulate(map: Map<Node, Pending>, node: Node, g: Tensor): void {
+  const prev = map.get(node);
+  if (prev === undefined) {
+    map.set(node, { grad: g, owned: false });
+    return;
+  }
+  const k = kernels();
+  if (prev.owned) {
+    k.add(prev.grad.data, g.data, prev.grad.data, g.size);
+  } else {
+    const sum = Tensor.empty(g.shape, g.dtype);
+    k.add(prev.grad.data, g.data, sum.data, g.size);
+    map.set(node, { grad: sum, owned: true });
+  }
+}
+
+function accumulateLeaf(t: Tensor, g: Tensor): void {
+  if (t.grad === null) {
+    // Copy: g may be shared with other consumers' gradients.
+    t.grad = new Tensor(g.data.slice(), g.shape);
+  } else {
+    kernels().add(t.grad.data, g.data, t.grad.data, g.size);
+  }
+}
+
+/** Runs backward from `root`, filling `.grad` of every leaf that requires grad. */
+export function backward(root: Tensor, opts: BackwardOptions = {}): void {
+  if (!root.requiresGrad) throw new Error('backward(): the tensor does not require grad (was it computed under noGrad?)');
+  let seed = opts.grad;
+  if (seed === undefined) {
+    seed = Tensor.full(root.shape, 1, root.dtype);
+  } else if (!shapesEqual(seed.shape, root.shape)) {
+    throw new ShapeError(`backward(): grad shape ${formatShape(seed.shape)} does not match ${formatShape(root.shape)}`);
+  }
+  if (!(root.gradFn instanceof Node)) {
+    accumulateLeaf(root, seed);
+    return;
+  }
+  // Collect reachable nodes.
+  const nodes: Node[] = [];
+  const seen = new Set<Node>();
+  const stack: Node[] = [root.gradFn];
+  seen.add(root.gradFn);
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    nodes.push(n);
+    for (const inp of n.inputs) {
+      const f = inp.gradFn;
+      if (f instanceof Node && !seen.has(f)) {
+        seen.add(f);
+        stack.push(f);
+      }
+    }
+  }
+  nodes.sort((a, b) => b.seq - a.seq);
+
+  const pending = new Map<Node, Pending>();
+  pending.set(root.gradFn, { grad: seed, owned: false });
+  for (const node of nodes) {
+    const p = pending.get(node);
+    if (p === undefined) continue;
+    pending.delete(node);
+    const g = gradientTransform ? gradientTransform(p.grad, node) : p.grad;
+    const grads = node.backwardFn(node.ctx, g);
+    if (!opts.retainGraph) node.ctx.release();
+    for (let i = 0; i < node.inputs.length; i++) {
+      const inp = node.inputs[i];
+      const gi = grads[i];
+      if (!inp.requiresGrad || gi === null || gi === undefined) continue;
+      if (!shapesEqual(gi.shape, inp.shape)) {
+        throw new ShapeError(
+          `backward of '${node.op}'${node.scope ? ` (${node.scope})` : ''}: gradient for input ${i} has shape ` +
+            `${formatShape(gi.shape)}, input has ${formatShape(inp.shape)}`,
+        );
+      }
+      if (inp.gradFn instanceof Node) accumulate(pending, inp.gradFn, gi);
+      else accumulateLeaf(inp, gi);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The reference backend: pure TypeScript loops, the executable specification every faster kernel
+ * is tested against. Accepts float32 and float64 arrays (float64 for gradient checks).
+ */
+import type { Kernels } from '../../backend/kernels.js';
+import * as batchnorm from './batchnorm.js';
+import * as conv from './conv.js';
+import * as eltwise from './eltwise.js';
+import * as linear from './linear.js';
+import * as loss from './loss.js';
+import * as pool from './pool.js';
+
+/** Creates the reference backend (stateless; single-threaded). */
+export function createRefBackend(): Kernels {
+  return {
+    name: 'ref',
+    threads: () => 1,
+    setThreads: () => {},
+    ...conv,
+    ...batchnorm,
+    ...eltwise,
+    ...pool,
+    ...linear,
+    ...loss,
+  };
+}

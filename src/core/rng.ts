@@ -1,0 +1,118 @@
+/**
+ * Seeded random numbers. Two kinds:
+ * - `Rng`: a sequential generator (xoshiro128**) for init, shuffling and augmentation;
+ * - `counterHash`: a counter-based generator, a pure function of (seed, stream, index), used by
+ *   kernels whose random draws must not depend on thread count or call order (dropout, and
+ *   stochastic gradient pruning). The native kernels implement the same function bit for bit
+ *   (native/src/kernels/counter_rng.h).
+ */
+
+/** lowbias32 integer finaliser (Wellons): a good 32-bit mixer built from multiply and xor-shift. */
+export function mix32(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/** Key for stream `stream` of seed `seed`: fold both into one 32-bit key. */
+export function counterKey(seed: number, stream: number): number {
+  return mix32((seed >>> 0) ^ mix32(Math.imul(stream >>> 0, 0x9e3779b9) ^ 0x85ebca6b));
+}
+
+/** Uniform 32-bit integer for element `index` under `key` (from counterKey). */
+export function counterHash(key: number, index: number): number {
+  return mix32((key + Math.imul(index >>> 0, 0x9e3779b9)) >>> 0 ^ (index / 4294967296) >>> 0);
+}
+
+/** Uniform float in [0, 1) with 24 bits, from counterHash: exactly representable in float32. */
+export function counterUniform(key: number, index: number): number {
+  return (counterHash(key, index) >>> 8) / 16777216;
+}
+
+/** Sequential seeded generator (xoshiro128**), seeded through splitmix32. */
+export class Rng {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
+  private spareNormal: number | null = null;
+
+  constructor(seed: number) {
+    let x = seed >>> 0;
+    const next = (): number => {
+      x = (x + 0x9e3779b9) >>> 0;
+      return mix32(x);
+    };
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** Uniform 32-bit unsigned integer. */
+  nextU32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** Uniform float in [0, 1). */
+  next(): number {
+    return (this.nextU32() >>> 8) / 16777216;
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** Uniform float in [lo, hi). */
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+
+  /** Standard normal draw (Box-Muller, caching the second value). */
+  normal(): number {
+    if (this.spareNormal !== null) {
+      const v = this.spareNormal;
+      this.spareNormal = null;
+      return v;
+    }
+    let u = 0;
+    while (u === 0) u = this.next();
+    const v = this.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spareNormal = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** In-place Fisher-Yates shuffle. */
+  shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+    return a;
+  }
+
+  /** A new independent generator derived from this one's next draw and a label. */
+  fork(label: number): Rng {
+    return new Rng(mix32(this.nextU32() ^ mix32(label >>> 0)));
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}

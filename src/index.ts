@@ -1,0 +1,20 @@
+/**
+ * leantrain: train CNNs fast on CPUs in Node.js. This is the composition root and public API;
+ * importing it selects the default backend (native when the addon loads, ref otherwise).
+ */
+import { selectDefaultBackend } from './backends/select.js';
+
+export * from './core/errors.js';
+export * from './core/dtype.js';
+export * from './core/shape.js';
+export { Rng, counterKey, counterUniform } from './core/rng.js';
+export type { Kernels, Conv2dDims, Pool2dDims, ChannelDims, LinearDims, SoftmaxDims } from './backend/kernels.js';
+export { kernels, useBackend, withBackend } from './backend/active.js';
+export { selectBackend, selectDefaultBackend, nativeBackend, refBackend, nativeLoadError } from './backends/select.js';
+export { Tensor } from './tensor/tensor.js';
+export { noGrad, isGradEnabled, withScope, recordOp, setSavedTensorHooks, Node, Ctx } from './autograd/graph.js';
+export type { SavedTensorHooks, BackwardFn } from './autograd/graph.js';
+export { backward, setGradientTransform } from './autograd/backward.js';
+export type { GradientTransform, BackwardOptions } from './autograd/backward.js';
+
+selectDefaultBackend();
