@@ -4,7 +4,7 @@
  * node's incoming gradient, runs its backward function and accumulates input gradients.
  * Kernels overwrite; accumulation happens only here.
  */
-import { ShapeError } from '../core/errors.js';
+import { LeantrainError, ShapeError } from '../core/errors.js';
 import { formatShape, shapesEqual } from '../core/shape.js';
 import { kernels } from '../backend/active.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -65,7 +65,7 @@ function accumulateLeaf(t: Tensor, g: Tensor): void {
 
 /** Runs backward from `root`, filling `.grad` of every leaf that requires grad. */
 export function backward(root: Tensor, opts: BackwardOptions = {}): void {
-  if (!root.requiresGrad) throw new Error('backward(): the tensor does not require grad (was it computed under noGrad?)');
+  if (!root.requiresGrad) throw new LeantrainError('backward(): the tensor does not require grad (was it computed under noGrad?)');
   let seed = opts.grad;
   if (seed === undefined) {
     seed = Tensor.full(root.shape, 1, root.dtype);
@@ -100,7 +100,19 @@ export function backward(root: Tensor, opts: BackwardOptions = {}): void {
     const p = pending.get(node);
     if (p === undefined) continue;
     pending.delete(node);
+    const where = `'${node.op}'${node.scope ? ` (${node.scope})` : ''}`;
+    if (node.ctx.isReleased) {
+      // Checked here, not only in ctx.saved(): ops that save nothing must fail the same way.
+      throw new LeantrainError(
+        `backward through ${where} a second time: the graph was freed by the first backward (pass { retainGraph: true } to it)`,
+      );
+    }
     const g = gradientTransform ? gradientTransform(p.grad, node) : p.grad;
+    if (!shapesEqual(g.shape, p.grad.shape)) {
+      throw new ShapeError(
+        `gradient transform at ${where}: returned shape ${formatShape(g.shape)}, expected ${formatShape(p.grad.shape)}`,
+      );
+    }
     const grads = node.backwardFn(node.ctx, g);
     if (!opts.retainGraph) node.ctx.release();
     for (let i = 0; i < node.inputs.length; i++) {
@@ -109,7 +121,7 @@ export function backward(root: Tensor, opts: BackwardOptions = {}): void {
       if (!inp.requiresGrad || gi === null || gi === undefined) continue;
       if (!shapesEqual(gi.shape, inp.shape)) {
         throw new ShapeError(
-          `backward of '${node.op}'${node.scope ? ` (${node.scope})` : ''}: gradient for input ${i} has shape ` +
+          `backward of ${where}: gradient for input ${i} has shape ` +
             `${formatShape(gi.shape)}, input has ${formatShape(inp.shape)}`,
         );
       }

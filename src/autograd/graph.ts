@@ -52,6 +52,11 @@ export class Ctx {
     return this.packed.map((p) => savedHooks.unpack(p, this.node));
   }
 
+  /** True once backward ran through this node without retainGraph (its graph is freed). */
+  get isReleased(): boolean {
+    return this.released;
+  }
+
   /** Drops saved tensors after backward so their memory can be collected. */
   release(): void {
     this.packed = [];

@@ -3,43 +3,42 @@
  * records the graph node and dispatches the backend's conv kernels.
  * Shapes: x[N,C,H,W], weight[K,C,R,S], bias[K] -> y[N,K,P,Q].
  */
-import { recordOp, currentScope } from '../autograd/graph.js';
+import { recordOp } from '../autograd/graph.js';
 import { kernels } from '../backend/active.js';
 import type { Conv2dDims } from '../backend/kernels.js';
 import { checkShape } from '../core/errors.js';
 import { convOutSize, formatShape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkSameDtype, intPair, where, type IntPair } from './common.js';
+
+export { where } from './common.js';
 
 export interface Conv2dOptions {
-  stride?: number | [number, number];
-  padding?: number | [number, number];
+  /** Step between windows (default 1). */
+  stride?: IntPair;
+  /** Zero padding on each side (default 0). */
+  padding?: IntPair;
 }
 
-function pair(v: number | [number, number] | undefined, dflt: number): [number, number] {
-  if (v === undefined) return [dflt, dflt];
-  return typeof v === 'number' ? [v, v] : v;
-}
-
-/** Where an op was called from, for error messages. */
-export function where(op: string): string {
-  const s = currentScope();
-  return s ? `${op} (${s})` : op;
-}
-
-/** The dims of a convolution of `x` with `weight`, validated. */
+/** The dims of a convolution of `x` with `weight`, validated (ShapeError / OptionError naming the op). */
 export function conv2dDims(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Conv2dDims {
-  const [strideH, strideW] = pair(opts.stride, 1);
-  const [padH, padW] = pair(opts.padding, 0);
   const op = where('conv2d');
+  const [strideH, strideW] = intPair(opts.stride, [1, 1], op, 'stride', 1);
+  const [padH, padW] = intPair(opts.padding, [0, 0], op, 'padding', 0);
   checkShape(x.ndim === 4, () => `${op}: input must be 4-D [N, C, H, W], got ${formatShape(x.shape)}`);
   checkShape(weight.ndim === 4, () => `${op}: weight must be 4-D [K, C, R, S], got ${formatShape(weight.shape)}`);
   const [N, C, H, W] = x.shape;
   const [K, Cw, R, S] = weight.shape;
-  checkShape(C === Cw, () => `${op}: input has ${C} channels (shape ${formatShape(x.shape)}), weight expects ${Cw} (shape ${formatShape(weight.shape)})`);
-  checkShape(strideH > 0 && strideW > 0 && padH >= 0 && padW >= 0, () => `${op}: stride must be > 0 and padding >= 0`);
+  checkShape(
+    C === Cw,
+    () => `${op}: input has ${C} channels (shape ${formatShape(x.shape)}), weight expects ${Cw} (shape ${formatShape(weight.shape)})`,
+  );
   const P = convOutSize(H, R, strideH, padH);
   const Q = convOutSize(W, S, strideW, padW);
-  checkShape(P > 0 && Q > 0, () => `${op}: input ${formatShape(x.shape)} is smaller than the ${R}x${S} kernel with padding ${padH},${padW}`);
+  checkShape(
+    P > 0 && Q > 0,
+    () => `${op}: input ${formatShape(x.shape)} is smaller than the ${R}x${S} kernel with padding ${padH},${padW}`,
+  );
   return { N, C, H, W, K, R, S, P, Q, strideH, strideW, padH, padW };
 }
 
@@ -48,7 +47,7 @@ export function conv2dDims(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}):
  * @param x input [N, C, H, W]
  * @param weight [K, C, R, S]
  * @param bias [K] or null
- * @returns [N, K, P, Q]
+ * @returns [N, K, P, Q] with P = floor((H + 2*padH - R) / strideH) + 1 (Q likewise)
  * @example const y = conv2d(x, w, null, { stride: 1, padding: 1 });
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, opts: Conv2dOptions = {}): Tensor {
@@ -56,24 +55,24 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, opts: Con
   if (bias !== null) {
     checkShape(bias.ndim === 1 && bias.shape[0] === d.K, () => `${where('conv2d')}: bias must be [${d.K}], got ${formatShape(bias.shape)}`);
   }
-  const k = kernels();
+  checkSameDtype(where('conv2d'), { input: x, weight, bias });
   const y = Tensor.empty([d.N, d.K, d.P, d.Q], x.dtype);
-  k.conv2dForward(x.data, weight.data, bias ? bias.data : null, y.data, d);
+  kernels().conv2dForward(x.data, weight.data, bias ? bias.data : null, y.data, d);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return recordOp('conv2d', inputs, y, (ctx) => ctx.save(x, weight), (ctx, dy) => {
     const [xs, ws] = ctx.saved();
-    const kk = kernels();
+    const k = kernels();
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       dx = Tensor.empty(x.shape, dy.dtype);
-      kk.conv2dBackwardInput(dy.data, ws.data, dx.data, d);
+      k.conv2dBackwardInput(dy.data, ws.data, dx.data, d);
     }
     let dw: Tensor | null = null;
     let db: Tensor | null = null;
     if (weight.requiresGrad || (bias !== null && bias.requiresGrad)) {
       dw = Tensor.empty(weight.shape, dy.dtype);
       db = bias ? Tensor.empty(bias.shape, dy.dtype) : null;
-      kk.conv2dBackwardWeight(xs.data, dy.data, dw.data, db ? db.data : null, d);
+      k.conv2dBackwardWeight(xs.data, dy.data, dw.data, db ? db.data : null, d);
     }
     return bias ? [dx, dw, db] : [dx, dw];
   });

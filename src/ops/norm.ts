@@ -1,0 +1,149 @@
+/**
+ * batchNorm2d: per-channel batch normalisation of NCHW activations (PyTorch semantics).
+ * Shapes: x[N,C,H,W], gamma/beta/runningMean/runningVar [C] -> y[N,C,H,W].
+ *
+ * Training mode normalises with the batch statistics (biased variance), keeps them for backward
+ * and updates the running statistics in place (unbiased variance, momentum as PyTorch). Eval mode
+ * is the affine map y = gamma * (x - runningMean) / sqrt(runningVar + eps) + beta, whose backward
+ * is computed here in TS (it is rare in training, never on the hot path).
+ */
+import { recordOp } from '../autograd/graph.js';
+import { kernels } from '../backend/active.js';
+import type { ChannelDims } from '../backend/kernels.js';
+import { allocFloat, type FloatArray } from '../core/dtype.js';
+import { checkOption, checkShape } from '../core/errors.js';
+import { formatShape } from '../core/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { checkSameDtype, metaFloat, where } from './common.js';
+
+export interface BatchNorm2dOptions {
+  /** Batch statistics and running-stat updates (true) or running statistics (false). */
+  training: boolean;
+  /** Weight of the new batch statistic in the running estimate, in [0, 1] (PyTorch default 0.1). */
+  momentum: number;
+  /** Added to the variance before the square root, > 0 (PyTorch default 1e-5). */
+  eps: number;
+}
+
+/**
+ * Batch normalisation over N, H and W for each channel.
+ * @param x [N, C, H, W]
+ * @param gamma scale [C] (PyTorch `weight`)
+ * @param beta shift [C] (PyTorch `bias`)
+ * @param runningMean [C], updated in place in training mode
+ * @param runningVar [C], updated in place in training mode
+ * @returns [N, C, H, W]
+ * @example const y = batchNorm2d(x, bn.weight, bn.bias, bn.runningMean, bn.runningVar, { training: true, momentum: 0.1, eps: 1e-5 });
+ */
+export function batchNorm2d(
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  opts: BatchNorm2dOptions,
+): Tensor {
+  const op = where('batchNorm2d');
+  checkShape(x.ndim === 4, () => `${op}: input must be 4-D [N, C, H, W], got ${formatShape(x.shape)}`);
+  const [N, C, H, W] = x.shape;
+  const per: Record<string, Tensor> = { weight: gamma, bias: beta, running_mean: runningMean, running_var: runningVar };
+  for (const [name, t] of Object.entries(per)) {
+    checkShape(
+      t.ndim === 1 && t.shape[0] === C,
+      () => `${op}: input has ${C} channels (shape ${formatShape(x.shape)}), ${name} has shape ${formatShape(t.shape)}, expected [${C}]`,
+    );
+  }
+  checkOption(Number.isFinite(opts.eps) && opts.eps > 0, () => `${op}: option 'eps' must be > 0, got ${opts.eps}`);
+  checkOption(
+    Number.isFinite(opts.momentum) && opts.momentum >= 0 && opts.momentum <= 1,
+    () => `${op}: option 'momentum' must be in [0, 1], got ${opts.momentum}`,
+  );
+  checkSameDtype(op, { input: x, ...per });
+  const d: ChannelDims = { N, C, HW: H * W };
+  const y = Tensor.empty(x.shape, x.dtype);
+  if (opts.training) {
+    checkShape(N * H * W > 1, () => `${op}: training needs more than 1 value per channel, got input shape ${formatShape(x.shape)}`);
+    return batchNormTrain(x, gamma, beta, runningMean, runningVar, opts, d, y);
+  }
+  kernels().batchNormForwardEval(x.data, gamma.data, beta.data, runningMean.data, runningVar.data, opts.eps, y.data, d);
+  return recordOp(
+    'batchNorm2d',
+    [x, gamma, beta],
+    y,
+    (ctx) => {
+      // Copies: the running stats are state that a later training step may change in place.
+      const mean = allocFloat(x.dtype, C);
+      const invStd = allocFloat(x.dtype, C);
+      for (let c = 0; c < C; c++) {
+        mean[c] = runningMean.data[c];
+        invStd[c] = 1 / Math.sqrt(runningVar.data[c] + opts.eps);
+      }
+      ctx.save(x, gamma);
+      ctx.meta.mean = mean;
+      ctx.meta.invStd = invStd;
+    },
+    (ctx, dy) => {
+      const [xs, gs] = ctx.saved();
+      const dx = Tensor.empty(x.shape, dy.dtype);
+      const dgamma = Tensor.empty([C], dy.dtype);
+      const dbeta = Tensor.empty([C], dy.dtype);
+      evalBackward(dy.data, xs.data, gs.data, metaFloat(ctx, 'mean'), metaFloat(ctx, 'invStd'), dx.data, dgamma.data, dbeta.data, d);
+      return [dx, dgamma, dbeta];
+    },
+  );
+}
+
+function batchNormTrain(
+  x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, opts: BatchNorm2dOptions,
+  d: ChannelDims, y: Tensor,
+): Tensor {
+  const saveMean = allocFloat(x.dtype, d.C);
+  const saveInvStd = allocFloat(x.dtype, d.C);
+  kernels().batchNormForwardTrain(
+    x.data, gamma.data, beta.data, y.data, saveMean, saveInvStd, runningMean.data, runningVar.data, opts.momentum, opts.eps, d,
+  );
+  return recordOp(
+    'batchNorm2d',
+    [x, gamma, beta],
+    y,
+    (ctx) => {
+      ctx.save(x, gamma);
+      ctx.meta.saveMean = saveMean;
+      ctx.meta.saveInvStd = saveInvStd;
+    },
+    (ctx, dy) => {
+      const [xs, gs] = ctx.saved();
+      const dx = Tensor.empty(x.shape, dy.dtype);
+      const dgamma = Tensor.empty([d.C], dy.dtype);
+      const dbeta = Tensor.empty([d.C], dy.dtype);
+      kernels().batchNormBackward(
+        dy.data, xs.data, gs.data, metaFloat(ctx, 'saveMean'), metaFloat(ctx, 'saveInvStd'), dx.data, dgamma.data, dbeta.data, d,
+      );
+      return [dx, dgamma, dbeta];
+    },
+  );
+}
+
+/** Backward of the eval-mode affine map: dx = dy*gamma*invStd, dgamma = sum dy*xhat, dbeta = sum dy. */
+function evalBackward(
+  dy: FloatArray, x: FloatArray, gamma: FloatArray, mean: FloatArray, invStd: FloatArray,
+  dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray, d: ChannelDims,
+): void {
+  const { N, C, HW } = d;
+  for (let c = 0; c < C; c++) {
+    const scale = gamma[c] * invStd[c];
+    let sumDy = 0;
+    let sumDyXhat = 0;
+    for (let n = 0; n < N; n++) {
+      const base = (n * C + c) * HW;
+      for (let i = 0; i < HW; i++) {
+        const g = dy[base + i];
+        sumDy += g;
+        sumDyXhat += g * (x[base + i] - mean[c]) * invStd[c];
+        dx[base + i] = g * scale;
+      }
+    }
+    dgamma[c] = sumDyXhat;
+    dbeta[c] = sumDy;
+  }
+}
