@@ -1,0 +1,117 @@
+/**
+ * The model zoo by name: createModel('resnet20', { numClasses: 10 }) builds a seeded model.
+ * Names: lenet5, resnet20, resnet32, resnet44, resnet56, resnet110 (CIFAR ResNets of He et al.),
+ * resnet18 (torchvision structure, CIFAR stem).
+ */
+import { checkOption } from '../core/errors.js';
+import type { Module } from '../nn/module.js';
+import { LeNet5 } from './lenet.js';
+import { CifarResNet, type ShortcutOption } from './resnet-cifar.js';
+import { ResNet } from './resnet.js';
+
+export interface ModelOptions {
+  /** Number of classes (logits); default 10. */
+  numClasses?: number;
+  /** Input channels; default from modelInfo(name).defaultInChannels. */
+  inChannels?: number;
+  /** CIFAR ResNets only: 'A' (zero-pad, default) or 'B' (1x1 conv + BN). */
+  shortcut?: ShortcutOption;
+  /** Seed of the initial weights; default 0. */
+  seed?: number;
+}
+
+export interface ModelInfo {
+  name: string;
+  description: string;
+  /** Default input [C, H, W]. */
+  inputShape: [number, number, number];
+  defaultInChannels: number;
+}
+
+interface Entry {
+  info: ModelInfo;
+  /** Whether the `shortcut` option applies. */
+  hasShortcutOption: boolean;
+  build(o: Required<ModelOptions>): Module;
+}
+
+const cifarDepths = [20, 32, 44, 56, 110];
+
+const entries = new Map<string, Entry>();
+entries.set('lenet5', {
+  info: {
+    name: 'lenet5',
+    description: 'LeNet-5 (ReLU, max pool): 2 convs + 3 fully connected layers; 1x28x28 inputs, or Cx32x32 with inChannels != 1',
+    inputShape: [1, 28, 28],
+    defaultInChannels: 1,
+  },
+  hasShortcutOption: false,
+  build: (o) => new LeNet5({ numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed }),
+});
+for (const depth of cifarDepths) {
+  entries.set(`resnet${depth}`, {
+    info: {
+      name: `resnet${depth}`,
+      description: `CIFAR ResNet-${depth} of He et al. (3 stages x ${(depth - 2) / 6} basic blocks, 16/32/64 channels; shortcut A default, B = 1x1 conv + BN)`,
+      inputShape: [3, 32, 32],
+      defaultInChannels: 3,
+    },
+    hasShortcutOption: true,
+    build: (o) => new CifarResNet({ depth, numClasses: o.numClasses, inChannels: o.inChannels, shortcut: o.shortcut, seed: o.seed }),
+  });
+}
+entries.set('resnet18', {
+  info: {
+    name: 'resnet18',
+    description: 'ResNet-18 (torchvision structure and names) with a CIFAR stem: 3x3 stride-1 conv1, no max pool',
+    inputShape: [3, 32, 32],
+    defaultInChannels: 3,
+  },
+  hasShortcutOption: false,
+  build: (o) => new ResNet({ layers: [2, 2, 2, 2], numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed }),
+});
+
+/** Known model names, in a stable order. */
+export function modelNames(): string[] {
+  return [...entries.keys()];
+}
+
+function entry(name: string): Entry {
+  const e = entries.get(name);
+  checkOption(e !== undefined, () => `unknown model '${name}' (known models: ${modelNames().join(', ')})`);
+  return e;
+}
+
+/** What a model is and which input it expects by default. Unknown names throw OptionError listing the known ones. */
+export function modelInfo(name: string): ModelInfo {
+  const i = entry(name).info;
+  return { ...i, inputShape: [...i.inputShape] };
+}
+
+function checkCount(name: string, v: number): void {
+  checkOption(Number.isSafeInteger(v) && v > 0, () => `model option ${name} must be a positive integer, got ${String(v)}`);
+}
+
+/**
+ * Builds a model by name with seeded weights (same name, options and seed give the same weights).
+ * @returns a Module whose `call(x [N, C, H, W])` gives logits [N, numClasses]
+ * @example const net = createModel('resnet20', { numClasses: 10, seed: 1 });
+ */
+export function createModel(name: string, opts: ModelOptions = {}): Module {
+  const e = entry(name);
+  const o: Required<ModelOptions> = {
+    numClasses: opts.numClasses ?? 10,
+    inChannels: opts.inChannels ?? e.info.defaultInChannels,
+    shortcut: opts.shortcut ?? 'A',
+    seed: opts.seed ?? 0,
+  };
+  checkCount('numClasses', o.numClasses);
+  checkCount('inChannels', o.inChannels);
+  checkOption(Number.isSafeInteger(o.seed) && o.seed >= 0, () => `model option seed must be a non-negative integer, got ${String(o.seed)}`);
+  checkOption(o.shortcut === 'A' || o.shortcut === 'B', () => `model option shortcut must be 'A' or 'B', got '${String(o.shortcut)}'`);
+  checkOption(
+    opts.shortcut === undefined || e.hasShortcutOption,
+    () => `model option shortcut applies to the CIFAR ResNets (${cifarDepths.map((d) => `resnet${d}`).join(', ')}), not to '${name}'`,
+  );
+  return e.build(o);
+}
