@@ -16,5 +16,6 @@ export { noGrad, isGradEnabled, withScope, recordOp, setSavedTensorHooks, Node, 
 export type { SavedTensorHooks, BackwardFn } from './autograd/graph.js';
 export { backward, setGradientTransform } from './autograd/backward.js';
 export type { GradientTransform, BackwardOptions } from './autograd/backward.js';
+export * from './ops/index.js';
 
 selectDefaultBackend();
