@@ -11,6 +11,10 @@ export const F32_BACKWARD = { abs: 5e-4, rel: 5e-4 } as const;
 export const F64_GRADCHECK = { abs: 1e-6, rel: 1e-5, eps: 1e-6 } as const;
 /** Golden fixtures produced by PyTorch in float32. */
 export const GOLDEN_F32 = { abs: 1e-4, rel: 1e-3 } as const;
+/** Optimizer steps vs the PyTorch fixture: float32 parameters after 5 updates (1-2 ulp per update). */
+export const OPTIM_F32 = { abs: 1e-6, rel: 1e-6 } as const;
+/** Learning-rate schedules vs PyTorch's schedulers, in float64 (torch steps them recursively). */
+export const LR_F64 = { abs: 1e-15, rel: 1e-12 } as const;
 /** Exact small integer cases: results must match exactly. */
 export const EXACT = { abs: 0, rel: 0 } as const;
 
