@@ -1,7 +1,8 @@
 {
   # The kernel sources are compiled twice: once for this machine's ISA (-march=native: AVX2/FMA or
   # AVX-512 where present; the addon is built on the user's machine) and once as a portable scalar
-  # path. The addon links both and picks one at run time (native by default).
+  # path; on x64 also once for AVX2/FMA (see "conditions" at the end). The addon links them all and
+  # picks one at run time (native by default).
   "variables": {
     "kernel_sources": [
       "src/kernels/table.cpp",
@@ -39,7 +40,26 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "LT_NS=isa_native"],
       "cflags_cc": ["-O2", "-std=c++17", "-fopenmp", "-fexceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
-      "ldflags": ["-fopenmp"]
+      "ldflags": ["-fopenmp"],
+      "conditions": [
+        ["target_arch=='x64'", {"dependencies": ["kernels_avx2"], "defines": ["LT_HAVE_ISA_AVX2"]}]
+      ]
     }
+  ],
+  "conditions": [
+    # x64 only: a third copy of the kernels for AVX2/FMA with AVX-512 off, so that code path is
+    # built and tested even on AVX-512 machines (setIsa('avx2'); used only if the CPU has AVX2+FMA).
+    ["target_arch=='x64'", {
+      "targets": [
+        {
+          "target_name": "kernels_avx2",
+          "type": "static_library",
+          "sources": ["<@(kernel_sources)"],
+          "defines": ["LT_NS=isa_avx2"],
+          "cflags_cc": ["<@(common_cflags)", "-mavx2", "-mfma", "-mno-avx512f", "-fPIC"],
+          "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"]
+        }
+      ]
+    }]
   ]
 }

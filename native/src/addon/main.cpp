@@ -4,9 +4,18 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "../kernels/table.h"
 #include "args.h"
+
+#if defined(LT_HAVE_ISA_AVX2)
+namespace lt {
+namespace isa_avx2 {
+const KernelTable& table();  // kernels built with -mavx2 -mfma -mno-avx512f (binding.gyp, x64 only)
+}
+}  // namespace lt
+#endif
 
 namespace lt {
 namespace addon {
@@ -19,16 +28,62 @@ static int64_t prod(std::initializer_list<int64_t> xs) {
   return p;
 }
 
+// ---- ISA variants: native (-march=native), scalar, and avx2 (x64 builds only) ----
+static bool cpu_has_avx2() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+static std::vector<std::string> available_isas() {
+  std::vector<std::string> v{"native"};
+#if defined(LT_HAVE_ISA_AVX2)
+  if (cpu_has_avx2()) v.push_back("avx2");
+#endif
+  v.push_back("scalar");
+  return v;
+}
+
+static std::string join_isas() {
+  std::string s;
+  for (const std::string& n : available_isas()) s += (s.empty() ? "'" : ", '") + n + "'";
+  return s;
+}
+
 static Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) {
+    throw Napi::TypeError::New(info.Env(), "setIsa: argument 0 must be an ISA name (one of " + join_isas() + ")");
+  }
   std::string want = info[0].As<Napi::String>().Utf8Value();
   if (want == "scalar") {
     g_table = &isa_scalar::table();
   } else if (want == "native") {
     g_table = &isa_native::table();
+  } else if (want == "avx2") {
+#if defined(LT_HAVE_ISA_AVX2)
+    if (!cpu_has_avx2()) {
+      throw Napi::Error::New(info.Env(), "setIsa('avx2'): this CPU does not support AVX2 and FMA (available: " +
+                                             join_isas() + ")");
+    }
+    g_table = &isa_avx2::table();
+#else
+    throw Napi::Error::New(info.Env(), "setIsa('avx2'): this addon has no AVX2 variant (it is built only for x64 "
+                                       "targets; available: " + join_isas() + ")");
+#endif
   } else {
-    throw Napi::TypeError::New(info.Env(), "setIsa: expected 'native' or 'scalar', got '" + want + "'");
+    throw Napi::TypeError::New(info.Env(), "setIsa: unknown ISA '" + want + "' (available: " + join_isas() + ")");
   }
   return Napi::String::New(info.Env(), g_table->isa);
+}
+
+static Napi::Value AvailableIsas(const Napi::CallbackInfo& info) {
+  const std::vector<std::string> v = available_isas();
+  Napi::Array out = Napi::Array::New(info.Env(), v.size());
+  for (size_t i = 0; i < v.size(); i++) out.Set(static_cast<uint32_t>(i), Napi::String::New(info.Env(), v[i]));
+  return out;
 }
 
 static Napi::Value Isa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), g_table->isa); }
@@ -256,6 +311,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   };
   reg("setIsa", SetIsa);
   reg("isa", Isa);
+  reg("availableIsas", AvailableIsas);
   reg("setThreads", SetThreads);
   reg("threads", Threads);
   reg("hasOpenMP", HasOpenMP);

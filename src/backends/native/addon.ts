@@ -9,10 +9,21 @@ import { fileURLToPath } from 'node:url';
 
 type F32 = Float32Array;
 
+/**
+ * Kernel variants the addon can run: 'native' (compiled with -march=native: AVX-512 or AVX2/FMA
+ * where the build machine has it), 'avx2' (AVX2/FMA with AVX-512 off; x64 builds on CPUs with
+ * AVX2+FMA only) and 'scalar' (portable, no intrinsics).
+ */
+export type IsaName = 'native' | 'avx2' | 'scalar';
+
 /** The addon's exports, mirroring native/src/addon/main.cpp. */
 export interface NativeAddon {
-  setIsa(isa: 'native' | 'scalar'): string;
+  /** Selects a variant; returns the vector ISA it runs ('avx512', 'avx2' or 'scalar'). Throws if unavailable. */
+  setIsa(isa: IsaName): string;
+  /** The vector ISA of the active variant: 'avx512', 'avx2' or 'scalar'. */
   isa(): string;
+  /** Variants usable on this build and CPU, in the order native, avx2, scalar. */
+  availableIsas(): IsaName[];
   setThreads(n: number): void;
   threads(): number;
   hasOpenMP(): boolean;

@@ -12,7 +12,7 @@ import type {
   Pool2dDims,
   SoftmaxDims,
 } from '../../backend/kernels.js';
-import type { NativeAddon } from './addon.js';
+import type { IsaName, NativeAddon } from './addon.js';
 
 function f32(a: FloatArray, kernel: string, arg: string): Float32Array {
   if (a instanceof Float32Array) return a;
@@ -51,12 +51,34 @@ function sm(d: SoftmaxDims): Int32Array {
   return smDims;
 }
 
+/** The native backend's controls beyond the Kernels interface: which ISA variant runs. */
+export interface NativeIsaControl {
+  /** The vector ISA of the active variant: 'avx512', 'avx2' or 'scalar'. */
+  isa(): string;
+  /** Variants usable here (see IsaName); 'native' and 'scalar' always are. */
+  availableIsas(): IsaName[];
+  /**
+   * Selects the variant for all later kernel calls; returns its vector ISA. Throws
+   * UnsupportedError naming the variant and the available ones if it cannot run here.
+   */
+  setIsa(isa: IsaName): string;
+}
+
 /** Wraps a loaded addon as a Kernels backend. */
-export function createNativeBackend(a: NativeAddon): Kernels & { isa(): string; setIsa(isa: 'native' | 'scalar'): string } {
+export function createNativeBackend(a: NativeAddon): Kernels & NativeIsaControl {
   return {
     name: 'native',
     isa: () => a.isa(),
-    setIsa: (isa) => a.setIsa(isa),
+    availableIsas: () => a.availableIsas(),
+    setIsa: (isa) => {
+      const avail = a.availableIsas();
+      if (!avail.includes(isa)) {
+        throw new UnsupportedError(
+          `native setIsa: ISA variant '${isa}' is not available on this build/CPU (available: ${avail.join(', ')})`,
+        );
+      }
+      return a.setIsa(isa);
+    },
     threads: () => a.threads(),
     setThreads: (n) => a.setThreads(n),
 
