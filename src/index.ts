@@ -11,6 +11,8 @@ export { Rng, counterKey, counterUniform } from './core/rng.js';
 export type { Kernels, Conv2dDims, Pool2dDims, ChannelDims, LinearDims, SoftmaxDims } from './backend/kernels.js';
 export { kernels, useBackend, withBackend } from './backend/active.js';
 export { selectBackend, selectDefaultBackend, nativeBackend, refBackend, nativeLoadError } from './backends/select.js';
+export type { IsaName } from './backends/native/addon.js';
+export type { NativeIsaControl } from './backends/native/index.js';
 export { Tensor } from './tensor/tensor.js';
 export { noGrad, isGradEnabled, withScope, recordOp, setSavedTensorHooks, Node, Ctx } from './autograd/graph.js';
 export type { SavedTensorHooks, BackwardFn } from './autograd/graph.js';
