@@ -22,7 +22,8 @@ export class PrefetchWorker {
 
   constructor(init: WorkerInit) {
     this.script = new URL('./worker.js', import.meta.url);
-    this.worker = new Worker(this.script, { workerData: init });
+    // No inherited execArgv: flags such as --input-type or -e of the parent are invalid in a worker.
+    this.worker = new Worker(this.script, { workerData: init, execArgv: [] });
     this.worker.unref();
     this.worker.on('message', (reply: BatchReply) => {
       const p = this.pending.get(reply.id);

@@ -48,7 +48,7 @@ export function validateTransform(spec: TransformSpec, imageShape: readonly [num
     const { mean, std } = spec.normalize;
     for (const [field, arr] of [['mean', mean], ['std', std]] as const) {
       if (!Array.isArray(arr) || (arr.length !== c && arr.length !== 1)) {
-        throw new OptionError(`${where}.normalize.${field}: needs 1 or ${c} values (one per channel), got ${JSON.stringify(arr)}`);
+        throw new OptionError(`${where}.normalize.${field}: needs ${c === 1 ? '1 value' : `1 or ${c} values (one per channel)`} for ${c}-channel images, got ${JSON.stringify(arr)}`);
       }
       if (!arr.every((v) => Number.isFinite(v))) throw new OptionError(`${where}.normalize.${field}: values must be finite numbers, got ${JSON.stringify(arr)}`);
     }
