@@ -21,5 +21,6 @@ export type { GradientTransform, BackwardOptions } from './autograd/backward.js'
 export * from './ops/index.js';
 export * from './nn/index.js';
 export * from './models/index.js';
+export * from './data/index.js';
 
 selectDefaultBackend();
