@@ -1,0 +1,92 @@
+/** `leantrain train`: parses options into a TrainConfig and runs the trainer. */
+import type { Command } from 'commander';
+import { DEFAULT_TRAIN_CONFIG, Progress, runTraining, type TrainConfig } from '../train/index.js';
+import { choiceOption, intOption, numberOption } from './options.js';
+
+interface TrainFlags {
+  model: string;
+  dataset: string;
+  dataDir?: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  optimizer: 'sgd' | 'adamw';
+  schedule: string;
+  shortcut?: 'A' | 'B';
+  augment: boolean;
+  seed: number;
+  threads?: number;
+  out?: string;
+  json: boolean;
+  evalBatchSize: number;
+  limitBatches: number;
+  logEvery: number;
+}
+
+export function addTrainCommand(program: Command): void {
+  const d = DEFAULT_TRAIN_CONFIG;
+  program
+    .command('train')
+    .description('train a CNN; with no options, LeNet-5 on the embedded MNIST digits (about a minute)')
+    .option('--model <name>', 'model: lenet5, resnet20/32/44/56/110, resnet18', d.model)
+    .option('--dataset <name>', 'digits (embedded), mnist, fashion-mnist, cifar10, cifar100', d.dataset)
+    .option('--data-dir <dir>', 'directory with the data set files (official formats, raw or .gz)')
+    .option('--epochs <n>', 'training epochs', intOption('--epochs'), d.epochs)
+    .option('--batch-size <n>', 'mini-batch size', intOption('--batch-size'), d.batchSize)
+    .option('--lr <x>', 'base learning rate', numberOption('--lr'), d.lr)
+    .option('--momentum <x>', 'SGD momentum', numberOption('--momentum'), d.momentum)
+    .option('--nesterov', 'Nesterov momentum', d.nesterov)
+    .option('--weight-decay <x>', 'L2 weight decay (decoupled for adamw)', numberOption('--weight-decay'), d.weightDecay)
+    .option('--optimizer <name>', 'sgd or adamw', choiceOption('--optimizer', ['sgd', 'adamw'] as const), d.optimizer)
+    .option('--schedule <spec>', 'lr schedule: constant | cosine | step:E[:g] | multistep:E1,E2[:g] | warmup:E+<spec>', d.schedule)
+    .option('--shortcut <A|B>', 'ResNet shortcut: A (zero-pad identity) or B (1x1 conv + BN)', choiceOption('--shortcut', ['A', 'B'] as const))
+    .option('--no-augment', 'no random crop/flip on the training split')
+    .option('--seed <n>', 'seed for init, data order and augmentation', intOption('--seed', 0), d.seed)
+    .option('--threads <n>', 'kernel threads (default: all cores, or LEANTRAIN_THREADS)', intOption('--threads'))
+    .option('--out <dir>', 'write log.jsonl and summary.json here')
+    .option('--json', 'print the summary as JSON on stdout (progress goes to stderr)', false)
+    .option('--eval-batch-size <n>', 'batch size for evaluation', intOption('--eval-batch-size'), d.evalBatchSize)
+    .option('--limit-batches <n>', 'stop each epoch after n batches (0 = all)', intOption('--limit-batches', 0), d.limitBatches)
+    .option('--log-every <n>', 'write every n-th step to log.jsonl', intOption('--log-every'), d.logEvery)
+    .action(async (f: TrainFlags) => {
+      const config: TrainConfig = {
+        model: f.model,
+        dataset: f.dataset,
+        dataDir: f.dataDir,
+        epochs: f.epochs,
+        batchSize: f.batchSize,
+        lr: f.lr,
+        momentum: f.momentum,
+        nesterov: f.nesterov,
+        weightDecay: f.weightDecay,
+        optimizer: f.optimizer,
+        schedule: f.schedule,
+        shortcut: f.shortcut,
+        augment: f.augment,
+        seed: f.seed,
+        threads: f.threads,
+        out: f.out,
+        evalBatchSize: f.evalBatchSize,
+        limitBatches: f.limitBatches,
+        logEvery: f.logEvery,
+      };
+      // With --json, stdout carries only the summary; everything human goes to stderr.
+      const human = f.json ? process.stderr : process.stdout;
+      const summary = await runTraining(config, {
+        info: (line) => human.write(`${line}\n`),
+        progress: new Progress(human),
+      });
+      if (f.json) {
+        process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      } else {
+        human.write(
+          `done: final test accuracy ${(100 * summary.finalTestAccuracy).toFixed(2)}%, best ${(100 * summary.bestTestAccuracy).toFixed(2)}% ` +
+            `(epoch ${summary.bestEpoch}), ${summary.meanSecondsPerEpoch.toFixed(1)} s/epoch, ${summary.imagesPerSec.toFixed(0)} img/s, ` +
+            `total ${summary.totalSeconds.toFixed(1)} s${config.out ? `; run files in ${config.out}` : ''}\n`,
+        );
+      }
+    });
+}

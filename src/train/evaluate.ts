@@ -1,0 +1,33 @@
+/** Evaluation: loss and top-1 accuracy of a model over a data loader, without recording a graph. */
+import { noGrad } from '../autograd/graph.js';
+import type { DataLoader } from '../data/index.js';
+import type { Module } from '../nn/module.js';
+import { crossEntropy } from '../ops/index.js';
+import { countCorrect, EpochMeter } from './metrics.js';
+
+export interface EvalResult {
+  loss: number;
+  accuracy: number;
+  samples: number;
+  seconds: number;
+}
+
+/** Runs `model` in eval mode over every batch of `loader` (epoch 0 order); restores the mode after. */
+export async function evaluate(model: Module, loader: DataLoader): Promise<EvalResult> {
+  const wasTraining = model.training;
+  model.eval();
+  const meter = new EpochMeter();
+  const t0 = performance.now();
+  try {
+    for await (const batch of loader.batches(0)) {
+      noGrad(() => {
+        const logits = model.call(batch.x);
+        const loss = crossEntropy(logits, batch.labels).item();
+        meter.add(loss, countCorrect(logits, batch.labels), batch.labels.length);
+      });
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return { loss: meter.loss, accuracy: meter.accuracy, samples: meter.samples, seconds: (performance.now() - t0) / 1000 };
+}

@@ -1,0 +1,42 @@
+/**
+ * Run outputs under --out: a JSONL log (one JSON object per line: steps and epochs) and
+ * summary.json, written atomically (temporary file, then rename) so a crash never leaves a
+ * half-written summary.
+ */
+import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DataError } from '../core/errors.js';
+
+/** Writes `text` to `file` via a temporary file and a rename. */
+export function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+export class RunLog {
+  readonly logFile: string;
+  readonly summaryFile: string;
+
+  /** Creates `dir` (and parents) and starts an empty log. */
+  constructor(readonly dir: string) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new DataError(`--out ${dir}: cannot create the run directory (${(e as Error).message})`);
+    }
+    this.logFile = path.join(dir, 'log.jsonl');
+    this.summaryFile = path.join(dir, 'summary.json');
+    writeFileSync(this.logFile, '');
+  }
+
+  /** Appends one record (a step, an epoch, or an event) as a JSON line. */
+  write(record: Record<string, unknown>): void {
+    appendFileSync(this.logFile, `${JSON.stringify(record)}\n`);
+  }
+
+  /** Writes summary.json atomically. */
+  writeSummary(summary: object): void {
+    writeFileAtomic(this.summaryFile, `${JSON.stringify(summary, null, 2)}\n`);
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * The training loop: data -> model -> cross-entropy -> backward -> optimizer step, with a
+ * per-iteration learning-rate schedule, test accuracy after every epoch, a JSONL run log and a
+ * summary. Layers and models know nothing of this loop; features (pruning, compression) plug
+ * into the autograd seams, not here.
+ */
+import os from 'node:os';
+import { backward } from '../autograd/backward.js';
+import { kernels } from '../backend/active.js';
+import { DataLoader, loadDataset, transformPreset, type Dataset } from '../data/index.js';
+import { createModel } from '../models/index.js';
+import type { Module } from '../nn/module.js';
+import { crossEntropy } from '../ops/index.js';
+import { AdamW, createSchedule, parseSchedule, SGD, type Optimizer } from '../optim/index.js';
+import { evaluate, type EvalResult } from './evaluate.js';
+import { countCorrect, EpochMeter } from './metrics.js';
+import { Progress, formatDuration } from './progress.js';
+import { RunLog } from './runlog.js';
+import { validateTrainConfig, type TrainConfig } from './config.js';
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss: number;
+  testAccuracy: number;
+  seconds: number;
+  trainSeconds: number;
+  evalSeconds: number;
+  imagesPerSec: number;
+  dataWaitSeconds: number;
+  lr: number;
+}
+
+export interface TrainSummary {
+  model: string;
+  dataset: string;
+  dataSource: string;
+  trainSamples: number;
+  testSamples: number;
+  parameters: number;
+  backend: string;
+  threads: number;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  finalTestAccuracy: number;
+  bestTestAccuracy: number;
+  bestEpoch: number;
+  secondsPerEpoch: number[];
+  meanSecondsPerEpoch: number;
+  /** Training throughput (forward + backward + update, excluding evaluation), over all epochs. */
+  imagesPerSec: number;
+  totalSeconds: number;
+  history: EpochRecord[];
+  config: TrainConfig;
+  machine: { cpu: string; cores: number; node: string };
+}
+
+export interface TrainHooks {
+  /** Human-readable lines (dataset source, epoch results). */
+  info?: (line: string) => void;
+  /** Where the progress bar or lines go (default: none). */
+  progress?: Progress;
+  /** Called after each epoch (e.g. to stop early in tests). */
+  onEpoch?: (rec: EpochRecord, model: Module) => void;
+}
+
+function makeOptimizer(c: TrainConfig, model: Module): Optimizer {
+  const params = model.parameters();
+  return c.optimizer === 'adamw'
+    ? new AdamW(params, { lr: c.lr, weightDecay: c.weightDecay })
+    : new SGD(params, { lr: c.lr, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay });
+}
+
+/** Loads the train and test splits named by the config. */
+export function loadSplits(c: TrainConfig): { train: Dataset; test: Dataset } {
+  return {
+    train: loadDataset(c.dataset, { split: 'train', dataDir: c.dataDir }),
+    test: loadDataset(c.dataset, { split: 'test', dataDir: c.dataDir }),
+  };
+}
+
+/** Trains per `c`; returns the summary (also written to <out>/summary.json when `out` is set). */
+export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promise<TrainSummary> {
+  validateTrainConfig(c);
+  const info = hooks.info ?? (() => {});
+  const k = kernels();
+  if (c.threads !== undefined) k.setThreads(c.threads);
+  const { train, test } = loadSplits(c);
+  const schedSpec = parseSchedule(c.schedule);
+  const [C] = train.imageShape;
+  const model = createModel(c.model, {
+    numClasses: train.numClasses,
+    inChannels: C,
+    seed: c.seed,
+    ...(c.shortcut ? { shortcut: c.shortcut } : {}),
+  });
+  const optimizer = makeOptimizer(c, model);
+  const trainLoader = new DataLoader(train, {
+    batchSize: c.batchSize,
+    shuffle: true,
+    seed: c.seed,
+    transform: transformPreset(c.dataset, c.augment ? 'train' : 'test'),
+    dropLast: false,
+  });
+  const testLoader = new DataLoader(test, {
+    batchSize: c.evalBatchSize,
+    shuffle: false,
+    seed: c.seed,
+    transform: transformPreset(c.dataset, 'test'),
+  });
+  const batchesPerEpoch = c.limitBatches > 0 ? Math.min(c.limitBatches, trainLoader.numBatches) : trainLoader.numBatches;
+  const schedule = createSchedule(schedSpec, { baseLr: c.lr, epochs: c.epochs, stepsPerEpoch: batchesPerEpoch });
+  const log = c.out ? new RunLog(c.out) : null;
+
+  info(`data: ${train.source}`);
+  info(`data: ${train.length} training and ${test.length} test images of ${train.imageShape.join('x')}, ${train.numClasses} classes`);
+  info(
+    `model: ${c.model} (${model.parameterCount().toLocaleString('en-US')} parameters), backend ${k.name}, ` +
+      `${k.threads()} thread(s), batch ${c.batchSize}, ${c.epochs} epochs, ${c.optimizer} lr ${c.lr} (${c.schedule})`,
+  );
+  log?.write({ type: 'start', time: new Date().toISOString(), config: c, backend: k.name, threads: k.threads(), dataSource: train.source });
+
+  const history: EpochRecord[] = [];
+  const tStart = performance.now();
+  let step = 0;
+  let trainImages = 0;
+  let trainSecondsTotal = 0;
+  try {
+    for (let epoch = 1; epoch <= c.epochs; epoch++) {
+      model.train();
+      const meter = new EpochMeter();
+      const tEpoch = performance.now();
+      let waitMs = 0;
+      let b = 0;
+      let lr = optimizer.lr;
+      for await (const batch of trainLoader.batches(epoch - 1)) {
+        if (b >= batchesPerEpoch) break;
+        const tStep = performance.now();
+        waitMs += batch.waitMs;
+        lr = schedule.lrAt(step);
+        optimizer.lr = lr;
+        const logits = model.call(batch.x);
+        const loss = crossEntropy(logits, batch.labels);
+        optimizer.zeroGrad();
+        backward(loss);
+        optimizer.step();
+        const lossValue = loss.item();
+        if (!Number.isFinite(lossValue)) {
+          throw new Error(`training diverged: loss is ${lossValue} at epoch ${epoch}, step ${step} (lr ${lr}); lower --lr`);
+        }
+        const correct = countCorrect(logits, batch.labels);
+        const n = batch.labels.length;
+        meter.add(lossValue, correct, n);
+        b++;
+        step++;
+        if (log && step % c.logEvery === 0) {
+          log.write({ type: 'step', epoch, step, loss: lossValue, accuracy: correct / n, lr, ms: performance.now() - tStep, waitMs: batch.waitMs });
+        }
+        const elapsed = (performance.now() - tEpoch) / 1000;
+        hooks.progress?.update({
+          epoch,
+          epochs: c.epochs,
+          batch: b,
+          batches: batchesPerEpoch,
+          loss: meter.loss,
+          accuracy: meter.accuracy,
+          imagesPerSec: meter.samples / Math.max(elapsed, 1e-9),
+          etaSec: (elapsed / b) * (batchesPerEpoch - b),
+        });
+      }
+      const trainSeconds = (performance.now() - tEpoch) / 1000;
+      trainSecondsTotal += trainSeconds;
+      trainImages += meter.samples;
+      const ev: EvalResult = await evaluate(model, testLoader);
+      const rec: EpochRecord = {
+        epoch,
+        trainLoss: meter.loss,
+        trainAccuracy: meter.accuracy,
+        testLoss: ev.loss,
+        testAccuracy: ev.accuracy,
+        seconds: trainSeconds + ev.seconds,
+        trainSeconds,
+        evalSeconds: ev.seconds,
+        imagesPerSec: meter.samples / trainSeconds,
+        dataWaitSeconds: waitMs / 1000,
+        lr,
+      };
+      history.push(rec);
+      log?.write({ type: 'epoch', ...rec });
+      const line =
+        `epoch ${epoch}/${c.epochs}  train loss ${rec.trainLoss.toFixed(4)} acc ${(100 * rec.trainAccuracy).toFixed(2)}%  ` +
+        `test loss ${rec.testLoss.toFixed(4)} acc ${(100 * rec.testAccuracy).toFixed(2)}%  ` +
+        `${formatDuration(rec.seconds)} (${rec.imagesPerSec.toFixed(0)} img/s, data wait ${rec.dataWaitSeconds.toFixed(2)} s)`;
+      if (hooks.progress) hooks.progress.line(line);
+      else info(line);
+      hooks.onEpoch?.(rec, model);
+    }
+  } finally {
+    await trainLoader.close();
+    await testLoader.close();
+  }
+
+  const best = history.reduce((a, r) => (r.testAccuracy > a.testAccuracy ? r : a), history[0]);
+  const summary: TrainSummary = {
+    model: c.model,
+    dataset: c.dataset,
+    dataSource: train.source,
+    trainSamples: train.length,
+    testSamples: test.length,
+    parameters: model.parameterCount(),
+    backend: k.name,
+    threads: k.threads(),
+    epochs: c.epochs,
+    batchSize: c.batchSize,
+    seed: c.seed,
+    finalTestAccuracy: history[history.length - 1].testAccuracy,
+    bestTestAccuracy: best.testAccuracy,
+    bestEpoch: best.epoch,
+    secondsPerEpoch: history.map((r) => r.seconds),
+    meanSecondsPerEpoch: history.reduce((s, r) => s + r.seconds, 0) / history.length,
+    imagesPerSec: trainImages / trainSecondsTotal,
+    totalSeconds: (performance.now() - tStart) / 1000,
+    history,
+    config: c,
+    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), node: process.version },
+  };
+  log?.write({ type: 'end', finalTestAccuracy: summary.finalTestAccuracy, bestTestAccuracy: summary.bestTestAccuracy, totalSeconds: summary.totalSeconds });
+  log?.writeSummary(summary);
+  return summary;
+}
