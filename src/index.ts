@@ -19,8 +19,10 @@ export type { SavedTensorHooks, BackwardFn } from './autograd/graph.js';
 export { backward, setGradientTransform } from './autograd/backward.js';
 export type { GradientTransform, BackwardOptions } from './autograd/backward.js';
 export * from './ops/index.js';
+export * from './optim/index.js';
 export * from './nn/index.js';
 export * from './models/index.js';
 export * from './data/index.js';
+export * from './train/index.js';
 
 selectDefaultBackend();
