@@ -7,6 +7,7 @@
     "kernel_sources": [
       "src/kernels/table.cpp",
       "src/kernels/conv.cpp",
+      "src/kernels/conv_weight.cpp",
       "src/kernels/batchnorm.cpp",
       "src/kernels/eltwise.cpp",
       "src/kernels/pool.cpp",

@@ -44,6 +44,32 @@ inline vf select_pos(vf m, vf a) {
 /** Partial load/store of n < VL lanes (rest zero). */
 inline vf load_partial(const float* p, int n) { return {_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1u), p)}; }
 inline void store_partial(float* p, vf a, int n) { _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1u), a.v); }
+/** Lanes p[0], p[2], ..., p[2*VL-2] (reads 2*VL floats): stride-2 gather for strided convs. */
+inline vf load_even(const float* p) {
+  const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  return {_mm512_permutex2var_ps(_mm512_loadu_ps(p), idx, _mm512_loadu_ps(p + 16))};
+}
+/** out[0..3] = horizontal sums of a, b, c, d (a transposed reduction: ~13 ops for 4 sums). */
+inline void reduce_add4(vf a, vf b, vf c, vf d, float* out) {
+  const __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a.v, b.v), _mm512_unpackhi_ps(a.v, b.v));
+  const __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c.v, d.v), _mm512_unpackhi_ps(c.v, d.v));
+  const __m512d abd = _mm512_castps_pd(ab), cdd = _mm512_castps_pd(cd);
+  // Each 128-bit lane now holds partial sums [a b c d].
+  const __m512 abcd = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(abd, cdd)),
+                                    _mm512_castpd_ps(_mm512_unpackhi_pd(abd, cdd)));
+  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(abcd),
+                                 _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(abcd), 1)));
+  const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  _mm_storeu_ps(out, q);
+}
+/** load_even of n <= VL lanes (rest zero); reads only p[0 .. 2n-2]. */
+inline vf load_even_partial(const float* p, int n) {
+  const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const int m = 2 * n - 1;  // source floats needed
+  const __mmask16 lo = (__mmask16)(m >= 16 ? 0xFFFFu : (1u << m) - 1u);
+  const __mmask16 hi = (__mmask16)(m <= 16 ? 0u : (1u << (m - 16)) - 1u);
+  return {_mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo, p), idx, _mm512_maskz_loadu_ps(hi, p + 16))};
+}
 
 #elif defined(LT_SIMD_AVX2)
 constexpr int VL = 8;
@@ -75,6 +101,27 @@ inline __m256i lane_mask(int n) {
 }
 inline vf load_partial(const float* p, int n) { return {_mm256_maskload_ps(p, lane_mask(n))}; }
 inline void store_partial(float* p, vf a, int n) { _mm256_maskstore_ps(p, lane_mask(n), a.v); }
+inline vf load_even(const float* p) {
+  // [a0 a2 b0 b2 | a4 a6 b4 b6] -> [a0 a2 a4 a6 b0 b2 b4 b6]
+  const __m256 t = _mm256_shuffle_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), 0x88);
+  return {_mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), 0xD8))};
+}
+inline void reduce_add4(vf a, vf b, vf c, vf d, float* out) {
+  const __m256 ab = _mm256_add_ps(_mm256_unpacklo_ps(a.v, b.v), _mm256_unpackhi_ps(a.v, b.v));
+  const __m256 cd = _mm256_add_ps(_mm256_unpacklo_ps(c.v, d.v), _mm256_unpackhi_ps(c.v, d.v));
+  const __m256d abd = _mm256_castps_pd(ab), cdd = _mm256_castps_pd(cd);
+  const __m256 abcd = _mm256_add_ps(_mm256_castpd_ps(_mm256_unpacklo_pd(abd, cdd)),
+                                    _mm256_castpd_ps(_mm256_unpackhi_pd(abd, cdd)));
+  const __m128 q = _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
+  _mm_storeu_ps(out, q);
+}
+inline vf load_even_partial(const float* p, int n) {
+  const int m = 2 * n - 1;
+  const __m256 a = _mm256_maskload_ps(p, lane_mask(m < 8 ? m : 8));
+  const __m256 b = _mm256_maskload_ps(p + 8, lane_mask(m > 8 ? m - 8 : 0));
+  const __m256 t = _mm256_shuffle_ps(a, b, 0x88);
+  return {_mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), 0xD8))};
+}
 
 #else
 constexpr int VL = 1;
@@ -95,6 +142,14 @@ inline float reduce_add(vf a) { return a.v; }
 inline vf select_pos(vf m, vf a) { return {m.v > 0.0f ? a.v : 0.0f}; }
 inline vf load_partial(const float* p, int n) { return {n > 0 ? *p : 0.0f}; }
 inline void store_partial(float* p, vf a, int n) { if (n > 0) *p = a.v; }
+inline vf load_even(const float* p) { return {*p}; }
+inline vf load_even_partial(const float* p, int n) { return {n > 0 ? *p : 0.0f}; }
+inline void reduce_add4(vf a, vf b, vf c, vf d, float* out) {
+  out[0] = a.v;
+  out[1] = b.v;
+  out[2] = c.v;
+  out[3] = d.v;
+}
 #endif
 
 }  // namespace simd

@@ -1,0 +1,175 @@
+// Dense 2-D convolution, backward-weight (float32, NCHW x and dy, OIHW dw, groups = 1).
+//
+// Shapes legend: N batch, C in-channels, K out-channels, H x W input, R x S kernel, P x Q output.
+//
+// dw[k][(c, r, s)] = sum over images and output positions of dy[k][p][q] * x[c][h][w]: a GEMM
+// whose contraction runs along output positions. Both operands are contiguous along that axis
+// when x is seen through the tall padded source of conv_source.h (the im2col row of tap (c, r, s)
+// is src[off + j]) and dy is copied into the same column space with zeros in the padding
+// columns. So the micro-kernel is a block of MK x NT dot products (MK dy rows by NT taps), each a
+// vector accumulator reduced horizontally once per image group; nothing is transposed or packed
+// beyond the padded copies (~1x the input and dy).
+// Work: image groups are split statically across threads, each thread sums into its own partial
+// dw, and the partials are added in thread order (results depend on the thread count only through
+// float summation order). dbias[k] = sum of dy[., k, ., .].
+#include <vector>
+
+#include "conv_source.h"
+#include "kernels.h"
+
+namespace lt {
+namespace LT_NS {
+
+using namespace simd;
+using namespace conv;
+
+namespace {
+
+#if defined(LT_SIMD_AVX512)
+constexpr int MK = 4, NT = 6;  // 24 accumulators + 4 dy vectors + 1 source vector
+#elif defined(LT_SIMD_AVX2)
+constexpr int MK = 3, NT = 4;  // 12 + 3 + 1 = 16 ymm
+#else
+constexpr int MK = 4, NT = 4;
+#endif
+constexpr int64_t TARGET_COLS = 1024;    // contraction length per image group
+constexpr int64_t MAX_SOURCE = 1 << 18;  // floats of source per group (1 MB)
+
+/** Stops the compiler from folding a load into every FMA that uses it (GCC does, under pressure). */
+inline void keep_in_register(vf& v) {
+#if defined(LT_SIMD_AVX512) || defined(LT_SIMD_AVX2)
+  __asm__("" : "+v"(v.v));
+#else
+  (void)v;
+#endif
+}
+
+/** out[i*ldo + m] += sum_j dy[i*ldy + j] * src[off[m] + j] over len (a multiple of VL). */
+inline void ukr_dot(int64_t len, const float* dy, int64_t ldy, const float* src, const int64_t* off, float* out,
+                    int64_t ldo) {
+  vf acc[MK][NT];
+  const float* s[NT];
+#pragma GCC unroll 8
+  for (int m = 0; m < NT; m++) s[m] = src + off[m];
+#pragma GCC unroll 8
+  for (int i = 0; i < MK; i++)
+#pragma GCC unroll 8
+    for (int m = 0; m < NT; m++) acc[i][m] = zero();
+  for (int64_t j = 0; j < len; j += VL) {
+    vf dv[MK];
+#pragma GCC unroll 8
+    for (int i = 0; i < MK; i++) dv[i] = load(dy + i * ldy + j);
+#pragma GCC unroll 8
+    for (int m = 0; m < NT; m++) {
+      vf sv = load(s[m] + j);
+      keep_in_register(sv);  // one unaligned load reused MK times, not MK folded loads
+#pragma GCC unroll 8
+      for (int i = 0; i < MK; i++) acc[i][m] = fmadd(dv[i], sv, acc[i][m]);
+    }
+  }
+  static_assert(MK <= 4, "the reduction below sums MK <= 4 rows at a time");
+  alignas(16) float sums[4];
+  for (int m = 0; m < NT; m++) {
+    reduce_add4(acc[0][m], MK > 1 ? acc[1 % MK][m] : zero(), MK > 2 ? acc[2 % MK][m] : zero(),
+                MK > 3 ? acc[3 % MK][m] : zero(), sums);
+    for (int i = 0; i < MK; i++) out[i * ldo + m] += sums[i];
+  }
+}
+
+/** dyp[k][col(g, oh, ow)] = dy[n0 + g][k][oh][ow]; zero in padding columns and rows k >= K. */
+void build_dy(const float* dy, const Conv2dDims& d, const Source& s, int n0, int g, int Kpad, int64_t ld, float* dyp) {
+  const int64_t img = s.image_cols();
+  for (int k = 0; k < Kpad; k++) {
+    float* row = dyp + k * ld;
+    std::memset(row, 0, sizeof(float) * ld);
+    if (k >= d.K) continue;
+    for (int gi = 0; gi < g; gi++) {
+      const float* src = dy + ((static_cast<int64_t>(n0 + gi) * d.K + k) * d.P) * d.Q;
+      for (int oh = 0; oh < d.P; oh++) std::memcpy(row + gi * img + static_cast<int64_t>(oh) * s.Wq, src + oh * d.Q, sizeof(float) * d.Q);
+    }
+  }
+}
+
+void bias_grad(const float* dy, float* dbias, const Conv2dDims& d) {
+  const int64_t PQ = static_cast<int64_t>(d.P) * d.Q;
+#pragma omp parallel for schedule(static) if (static_cast<int64_t>(d.N) * d.K * PQ > (1 << 16))
+  for (int k = 0; k < d.K; k++) {
+    vf acc = zero();
+    float tail = 0.0f;
+    for (int n = 0; n < d.N; n++) {
+      const float* p = dy + (static_cast<int64_t>(n) * d.K + k) * PQ;
+      int64_t i = 0;
+      for (; i + VL <= PQ; i += VL) acc = add(acc, load(p + i));
+      for (; i < PQ; i++) tail += p[i];
+    }
+    alignas(16) float sums[4];
+    reduce_add4(acc, zero(), zero(), zero(), sums);
+    dbias[k] = sums[0] + tail;
+  }
+}
+
+}  // namespace
+
+void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* dbias, const Conv2dDims& d) {
+  const int CRS = d.C * d.R * d.S;
+  if (d.K <= 0 || CRS <= 0) return;
+  if (d.N <= 0 || d.P <= 0 || d.Q <= 0 || d.H <= 0 || d.W <= 0 || d.strideH <= 0 || d.strideW <= 0) {
+    for (int64_t i = 0; i < static_cast<int64_t>(d.K) * CRS; i++) dw[i] = 0.0f;
+    if (dbias)
+      for (int k = 0; k < d.K; k++) dbias[k] = 0.0f;
+    return;
+  }
+  const int sh = d.strideH, sw = d.strideW;
+  Source src{x, d.C, d.H, d.W, sh, sw, -d.padH, -d.padW, d.P + (d.R - 1) / sh, d.Q + (d.S - 1) / sw, d.P, d.Q, 1};
+  const int threads = max_threads();
+  src.G = choose_group(d.N, src.image_cols(), src.cs_count() * src.image_cols(), threads, TARGET_COLS, MAX_SOURCE);
+  const int G = src.G, ngroups = ceil_div(d.N, G);
+  const int CRSpad = ceil_div(CRS, NT) * NT, Kpad = ceil_div(d.K, MK) * MK;
+  std::vector<Tap> taps;
+  taps.reserve(CRSpad);
+  int max_dr = 0, max_dc = 0;
+  for (int c = 0; c < d.C; c++)
+    for (int r = 0; r < d.R; r++)
+      for (int s = 0; s < d.S; s++) {
+        taps.push_back(Tap{(c * sh + r % sh) * sw + s % sw, r / sh, s / sw});
+        max_dr = imax(max_dr, r / sh);
+        max_dc = imax(max_dc, s / sw);
+      }
+  while (static_cast<int>(taps.size()) < CRSpad) taps.push_back(Tap{0, 0, 0});  // padding taps: results dropped
+  std::vector<int64_t> off;
+  tap_offsets(src, taps, off);
+  const int64_t jlen = (src.plane() + VL - 1) / VL * VL;  // contraction length, whole vectors
+  const int64_t slack = source_slack(src, max_dr, max_dc, static_cast<int>(jlen - src.plane()) + VL);
+  const int nparts = imin(threads, ngroups);
+  const int64_t part_size = static_cast<int64_t>(Kpad) * CRSpad;
+  std::vector<float> parts(static_cast<size_t>(nparts * part_size), 0.0f);
+
+#pragma omp parallel num_threads(nparts) if (nparts > 1)
+  {
+    thread_local std::vector<float> sbuf, dbuf;
+    float* part = parts.data() + thread_id() * part_size;
+#pragma omp for schedule(static)
+    for (int grp = 0; grp < ngroups; grp++) {
+      const int n0 = grp * G, g = imin(G, d.N - n0);
+      float* sp = scratch(sbuf, src.cs_count() * src.plane() + slack);
+      build_source(src, n0, g, sp, slack);
+      float* dyp = scratch(dbuf, Kpad * jlen);
+      build_dy(dy, d, src, n0, g, Kpad, jlen, dyp);
+      const int64_t len = (src.cols(g) + VL - 1) / VL * VL;
+      for (int m0 = 0; m0 < CRSpad; m0 += NT)
+        for (int k0 = 0; k0 < Kpad; k0 += MK) ukr_dot(len, dyp + k0 * jlen, jlen, sp, off.data() + m0, part + k0 * CRSpad + m0, CRSpad);
+    }
+  }
+  const int64_t total = static_cast<int64_t>(d.K) * CRS;
+#pragma omp parallel for schedule(static) if (total > (1 << 14))
+  for (int64_t e = 0; e < total; e++) {
+    const int64_t k = e / CRS, m = e - k * CRS;
+    float s = 0.0f;
+    for (int t = 0; t < nparts; t++) s += parts[t * part_size + k * CRSpad + m];
+    dw[e] = s;
+  }
+  if (dbias) bias_grad(dy, dbias, d);
+}
+
+}  // namespace LT_NS
+}  // namespace lt
