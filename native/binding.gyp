@@ -50,6 +50,8 @@
   "conditions": [
     # x64 only: a third copy of the kernels for AVX2/FMA with AVX-512 off, so that code path is
     # built and tested even on AVX-512 machines (setIsa('avx2'); used only if the CPU has AVX2+FMA).
+    # It is linked after kernels_native, so inline library code shared by the variants (e.g.
+    # std::vector members) resolves to the -march=native copy, never to an AVX2-only one.
     ["target_arch=='x64'", {
       "targets": [
         {
