@@ -35,17 +35,17 @@ constexpr int MR = 4, NV = 3;  // 12 + 3 + 1 = 16 ymm
 constexpr int MR = 4, NV = 4;
 #endif
 constexpr int NR = NV * VL;          // columns per micro-tile
-constexpr int KC_MAX = 640;          // taps per pass (weights block of K x KC stays in L2)
+constexpr int KC = 128;              // taps per pass over the channel blocks (source window in L1)
 constexpr int64_t TARGET_COLS = 1536;  // columns per image group
 constexpr int64_t MAX_SOURCE = 1 << 18;  // floats of source per group (1 MB)
 
-/** C[MR][NR] = sum over kc taps of A[kk][i] * B[off[kk] + v*VL ...]. */
-inline void ukr(int kc, const float* A, const float* B, const int64_t* off, float* C) {
+/** C[MR][NR] (+)= sum over kc taps of A[kk][i] * B[off[kk] + v*VL ...] (accumulate: add to C). */
+inline void ukr(int kc, const float* A, const float* B, const int64_t* off, float* C, bool accumulate) {
   vf acc[MR][NV];
 #pragma GCC unroll 8
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) acc[i][v] = zero();
+    for (int v = 0; v < NV; v++) acc[i][v] = accumulate ? load(C + i * NR + v * VL) : zero();
   for (int kk = 0; kk < kc; kk++) {
     const float* b = B + off[kk];
     vf bv[NV];
@@ -83,12 +83,13 @@ struct Plan {
   std::vector<int64_t> off;
 };
 
-void finish_plan(Plan& p) {
+/** Source pitches from the taps' reach (call before choosing the group size). */
+void fit_plan(Plan& p) {
   for (const Tap& t : p.taps) {
     p.max_dr = imax(p.max_dr, t.dr);
     p.max_dc = imax(p.max_dc, t.dc);
   }
-  tap_offsets(p.src, p.taps, p.off);
+  fit_source(p.src, p.max_dr, p.max_dc);
 }
 
 /** Valid output runs of tile columns [j0, j0 + NR) of a group starting at image n0. */
@@ -117,14 +118,14 @@ int tile_runs(const Plan& p, int n0, int64_t j0, int64_t jend, Run* runs) {
   return nr;
 }
 
-/** Writes (first pass: + bias) or adds a micro-tile into the outputs. */
-void scatter(const Plan& p, const float* ct, int k0, const Run* runs, int nruns, bool accumulate,
-             const float* bias, float* out) {
+/** Writes a finished micro-tile (+ bias) into the outputs. */
+void scatter(const Plan& p, const float* ct, int k0, const Run* runs, int nruns, const float* bias, float* out) {
   const int rows = imin(MR, p.Kout - k0);
   for (int i = 0; i < rows; i++) {
     float* base = out + (k0 + i) * p.out_ch;
     const float* c = ct + i * NR;
-    const vf bv = set1(bias && !accumulate ? bias[k0 + i] : 0.0f);
+    const float b0 = bias ? bias[k0 + i] : 0.0f;
+    const vf bv = set1(b0);
     for (int r = 0; r < nruns; r++) {
       float* dst = base + runs[r].out;
       const float* src = c + runs[r].t;
@@ -132,15 +133,10 @@ void scatter(const Plan& p, const float* ct, int k0, const Run* runs, int nruns,
       if (p.osw == 1) {
         for (int e = 0; e < len; e += VL) {
           const int n = imin(VL, len - e);
-          vf v = add(load_partial(src + e, n), accumulate ? load_partial(dst + e, n) : bv);
-          store_partial(dst + e, v, n);
+          store_partial(dst + e, add(load_partial(src + e, n), bv), n);
         }
       } else {
-        const float b0 = bias && !accumulate ? bias[k0 + i] : 0.0f;
-        for (int e = 0; e < len; e++) {
-          float& d = dst[static_cast<int64_t>(e) * p.osw];
-          d = src[e] + (accumulate ? d : b0);
-        }
+        for (int e = 0; e < len; e++) dst[static_cast<int64_t>(e) * p.osw] = src[e] + b0;
       }
     }
   }
@@ -160,17 +156,17 @@ void zero_phase(const Plan& p, int n0, int g, float* out) {
 void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
   if (plans.empty() || N <= 0) return;
   const int threads = max_threads();
+  for (Plan& p : plans) fit_plan(p);
   const Source& s0 = plans[0].src;
   const int G = choose_group(N, s0.image_cols(), s0.cs_count() * s0.image_cols(), threads, TARGET_COLS, MAX_SOURCE);
   for (Plan& p : plans) {
     p.src.G = G;
-    finish_plan(p);
+    tap_offsets(p.src, p.taps, p.off);
   }
   const int ngroups = ceil_div(N, G);
 #pragma omp parallel if (ngroups > 1)
   {
-    thread_local std::vector<float> sbuf;
-    alignas(64) float ct[MR * NR];
+    thread_local std::vector<float> sbuf, cbuf;
     Run runs[NR];
 #pragma omp for schedule(static)
     for (int grp = 0; grp < ngroups; grp++) {
@@ -182,20 +178,25 @@ void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
           continue;
         }
         const int64_t slack = source_slack(p.src, p.max_dr, p.max_dc, NR);
-        float* src = scratch(sbuf, p.src.cs_count() * p.src.plane() + slack);
+        float* src = scratch_floats(sbuf, p.src.cs_count() * p.src.plane() + slack);
         build_source(p.src, n0, g, src, slack);
         const int64_t cols = p.src.cols(g);
-        const int nkc = ceil_div(ntaps, KC_MAX), kcs = ceil_div(ntaps, nkc);
-        for (int kc0 = 0; kc0 < ntaps; kc0 += kcs) {
-          const int kcl = imin(kcs, ntaps - kc0);
-          for (int64_t j0 = 0; j0 < cols; j0 += NR) {
-            const int nruns = tile_runs(p, n0, j0, cols, runs);
-            if (nruns == 0) continue;
-            for (int k0 = 0; k0 < p.Kout; k0 += MR) {
-              ukr(kcl, p.A.data() + (static_cast<int64_t>(k0 / MR) * ntaps + kc0) * MR, src + j0, p.off.data() + kc0, ct);
-              scatter(p, ct, k0, runs, nruns, kc0 > 0, bias, out);
+        const int nkb = ceil_div(p.Kout, MR);
+        // Accumulators of every output channel for one tile, so that a block of taps (its source
+        // window and weights, ~KC x 200 B each) stays in L1 while all channel blocks use it.
+        float* ct = scratch_floats(cbuf, static_cast<int64_t>(nkb) * MR * NR);
+        const int nkc = ceil_div(ntaps, KC), kcs = ceil_div(ntaps, nkc);
+        for (int64_t j0 = 0; j0 < cols; j0 += NR) {
+          const int nruns = tile_runs(p, n0, j0, cols, runs);
+          if (nruns == 0) continue;
+          for (int kc0 = 0; kc0 < ntaps; kc0 += kcs) {
+            const int kcl = imin(kcs, ntaps - kc0);
+            for (int kb = 0; kb < nkb; kb++) {
+              ukr(kcl, p.A.data() + (static_cast<int64_t>(kb) * ntaps + kc0) * MR, src + j0, p.off.data() + kc0,
+                  ct + kb * MR * NR, kc0 > 0);
             }
           }
+          for (int kb = 0; kb < nkb; kb++) scatter(p, ct + kb * MR * NR, kb * MR, runs, nruns, bias, out);
         }
       }
     }
@@ -214,8 +215,7 @@ void conv2d_forward(const float* x, const float* w, const float* bias, float* y,
   const int CRS = d.C * d.R * d.S;
   std::vector<Plan> plans(1);
   Plan& p = plans[0];
-  p.src = Source{x, d.C, d.H, d.W, d.strideH, d.strideW, -d.padH, -d.padW,
-                 d.P + (d.R - 1) / d.strideH, d.Q + (d.S - 1) / d.strideW, d.P, d.Q, 1};
+  p.src = Source{x, d.C, d.H, d.W, d.strideH, d.strideW, -d.padH, -d.padW, 0, 0, d.P, d.Q, 1};  // pitches: fit_plan
   p.taps.reserve(CRS);
   for (int c = 0; c < d.C; c++)
     for (int r = 0; r < d.R; r++)
@@ -253,17 +253,10 @@ void conv2d_backward_input(const float* dy, const float* w, float* dx, const Con
           os.push_back((b + d.padW - s) / sw);
         }
       const int Hph = ceil_div(d.H - a, sh), Wph = ceil_div(d.W - b, sw);
-      int omin_r = 0, omax_r = 0, omin_s = 0, omax_s = 0;
-      if (!tr.empty()) {
-        omin_r = or_.back();  // r increases -> o decreases
-        omax_r = or_.front();
-      }
-      if (!ts.empty()) {
-        omin_s = os.back();
-        omax_s = os.front();
-      }
+      // Smallest dy offset of the phase's taps (r increases -> o decreases): the source origin.
+      const int omin_r = tr.empty() ? 0 : or_.back(), omin_s = ts.empty() ? 0 : os.back();
       Plan p;
-      p.src = Source{dy, d.K, d.P, d.Q, 1, 1, omin_r, omin_s, Hph + omax_r - omin_r, Wph + omax_s - omin_s, Hph, Wph, 1};
+      p.src = Source{dy, d.K, d.P, d.Q, 1, 1, omin_r, omin_s, 0, 0, Hph, Wph, 1};  // pitches: fit_plan
       p.Kout = d.C;
       p.out_ch = static_cast<int64_t>(d.H) * d.W;
       p.out_img = d.C * p.out_ch;

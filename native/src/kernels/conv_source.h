@@ -53,33 +53,66 @@ struct Source {
   int64_t cols(int g) const { return (g - 1) * image_cols() + static_cast<int64_t>(Pv - 1) * Wq + Qv; }
 };
 
-/** dst[j] = row[s*j + off] for j < count where 0 <= s*j + off < W, else 0. */
-inline void gather_row(float* dst, const float* row, int W, int s, int off, int count) {
-  if (row == nullptr) {
-    std::memset(dst, 0, sizeof(float) * count);
-    return;
+/** Thread-local scratch: grown on demand, reused across calls (never shrinks, never leaks). */
+inline float* scratch_floats(std::vector<float>& v, int64_t n) {
+  if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
+  return v.data();
+}
+
+/** ceil(a / b) for any sign of a, b > 0. */
+inline int ceil_div_signed(int a, int b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+
+/**
+ * Smallest source pitch (columns per row, or rows per image) along one axis. Source index j of
+ * sub-plane b holds input index s*j + b + off; outputs 0..nvalid-1 read j + d for d <= max_d.
+ * A pitch below nvalid + max_d is fine as long as reads past the end of a row (image) land in the
+ * leading zeros of the next one and only where the true value is zero (past the input's edge):
+ * so neighbouring rows share their padding, as in a single zero column between rows.
+ */
+inline int fit_pitch(int n_in, int s, int off, int nvalid, int max_d) {
+  int need = nvalid;
+  for (int b = 0; b < s; b++) {
+    const int lead = imax(0, ceil_div_signed(-(b + off), s));        // leading zero positions
+    const int data_end = imax(0, ceil_div_signed(n_in - b - off, s));  // first position past the data
+    need = imax(need, imax(data_end, nvalid + max_d - lead));
   }
-  // Valid j: 0 <= s*j + off < W.
-  int jlo = off >= 0 ? 0 : ceil_div(-off, s);
-  int jhi = W - off <= 0 ? 0 : ceil_div(W - off, s);
-  jlo = imin(jlo, count);
-  jhi = imax(jlo, imin(jhi, count));
-  if (jlo > 0) std::memset(dst, 0, sizeof(float) * jlo);
+  return need;
+}
+
+/** Sets s.Hq, s.Wq to the smallest pitches for taps reaching max_dr rows / max_dc columns down/right. */
+inline void fit_source(Source& s, int max_dr, int max_dc) {
+  s.Hq = fit_pitch(s.H, s.sh, s.ro, s.Pv, max_dr);
+  s.Wq = fit_pitch(s.W, s.sw, s.co, s.Qv, max_dc);
+}
+
+/** Zeroes n floats with vector stores (rows here are short: no libc call per row). */
+inline void zero_run(float* dst, int n) {
+  int e = 0;
+  for (; e + VL <= n; e += VL) store(dst + e, zero());
+  if (e < n) store_partial(dst + e, zero(), n - e);
+}
+
+/** dst[j] = src[s*j] for j < n (reads only src[0 .. s*(n-1)]). */
+inline void copy_strided(float* dst, const float* src, int n, int s) {
+  int j = 0;
   if (s == 1) {
-    std::memcpy(dst + jlo, row + jlo + off, sizeof(float) * (jhi - jlo));
-  } else {
-    int j = jlo;
-    if (s == 2) {
-      // load_even reads 2*VL floats: only while they all lie inside the row; then a masked tail.
-      for (; j + VL <= jhi && 2 * (j + VL) + off <= W; j += VL) store(dst + j, load_even(row + 2 * j + off));
-      for (; j < jhi; j += VL) {
-        const int n = imin(VL, jhi - j);
-        store_partial(dst + j, load_even_partial(row + 2 * j + off, n), n);
-      }
+    for (; j + VL <= n; j += VL) store(dst + j, load(src + j));
+    if (j < n) store_partial(dst + j, load_partial(src + j, n - j), n - j);
+  } else if (s == 2) {
+    for (; j + VL < n; j += VL) store(dst + j, load_even(src + 2 * j));  // reads src[2j .. 2j + 2VL - 1]
+    for (; j < n; j += VL) {
+      const int m = imin(VL, n - j);
+      store_partial(dst + j, load_even_partial(src + 2 * j, m), m);
     }
-    for (; j < jhi; j++) dst[j] = row[s * j + off];
+  } else {
+    for (; j < n; j++) dst[j] = src[static_cast<int64_t>(s) * j];
   }
-  if (jhi < count) std::memset(dst + jhi, 0, sizeof(float) * (count - jhi));
+}
+
+/** Positions [lo, hi) of 0..count-1 whose input index s*j + off lies inside [0, n). */
+inline void valid_range(int n, int s, int off, int count, int& lo, int& hi) {
+  lo = imin(count, imax(0, ceil_div_signed(-off, s)));
+  hi = imax(lo, imin(count, ceil_div_signed(n - off, s)));
 }
 
 /** Extra zeroed floats after the planes: garbage columns may read past the last plane. */
@@ -87,25 +120,74 @@ inline int64_t source_slack(const Source& s, int max_dr, int max_dc, int nr) {
   return static_cast<int64_t>(max_dr + 2) * s.Wq + max_dc + 2 * nr + 2 * VL;
 }
 
+/**
+ * Splits a row of W floats by column parity: dst_e[t] = row[2t] for t < ne, dst_o[t] = row[2t+1]
+ * for t < no (ne <= ceil(W/2), no <= floor(W/2)). Full-vector loads straight from the row and
+ * stores straight to the destinations: no staging buffer (store-to-load forwarding stalls) and
+ * masked loads only for the last, partial vectors.
+ */
+inline void split_row2(const float* row, int W, float* dst_e, int ne, float* dst_o, int no) {
+  const int n = imax(ne, no);
+  for (int t = 0; t < n; t += VL) {
+    const int rem = W - 2 * t;  // floats left in the row
+    const vf a = rem >= VL ? load(row + 2 * t) : load_partial(row + 2 * t, rem);
+    const vf b = rem >= 2 * VL ? load(row + 2 * t + VL) : rem > VL ? load_partial(row + 2 * t + VL, rem - VL) : zero();
+    vf ev, od;
+    deinterleave(a, b, ev, od);
+    if (t + VL <= ne) store(dst_e + t, ev);
+    else if (t < ne) store_partial(dst_e + t, ev, ne - t);
+    if (t + VL <= no) store(dst_o + t, od);
+    else if (t < no) store_partial(dst_o + t, od, no - t);
+  }
+}
+
 /** Fills `buf` (cs_count()*plane() + slack floats) with images [n0, n0 + g) of `s`. */
 inline void build_source(const Source& s, int n0, int g, float* buf, int64_t slack) {
   const int64_t plane = s.plane(), img = s.image_cols();
   const int64_t in_img = static_cast<int64_t>(s.C) * s.H * s.W;
-  for (int c = 0; c < s.C; c++) {
-    for (int a = 0; a < s.sh; a++) {
-      for (int b = 0; b < s.sw; b++) {
-        float* pl = buf + ((static_cast<int64_t>(c) * s.sh + a) * s.sw + b) * plane;
-        for (int gi = 0; gi < s.G; gi++) {
-          float* dimg = pl + gi * img;
-          if (gi >= g) {  // a short last group: keep the unused images finite
-            std::memset(dimg, 0, sizeof(float) * img);
-            continue;
+  // Per sub-plane column b: data positions [jlo, jhi) and the input column of jlo. By the choice
+  // of jlo that column is b + co + s*jlo in [0, s): for s == 2 its parity picks the half-row.
+  int cb[3 * 4];
+  const bool split2 = s.sw == 2;
+  for (int b = 0; b < s.sw && b < 4; b++) {
+    valid_range(s.W, s.sw, b + s.co, s.Wq, cb[3 * b], cb[3 * b + 1]);
+    cb[3 * b + 2] = s.sw * cb[3 * b] + b + s.co;
+  }
+  // Images outer, channels inner: the input is read once, in order (it usually comes from DRAM).
+  for (int gi = 0; gi < s.G; gi++) {
+    for (int c = 0; c < s.C; c++) {
+      const float* xin = s.in + (n0 + gi) * in_img + static_cast<int64_t>(c) * s.H * s.W;
+      for (int a = 0; a < s.sh; a++) {
+        int ilo, ihi;
+        valid_range(s.H, s.sh, a + s.ro, s.Hq, ilo, ihi);
+        if (gi >= g) ilo = ihi = 0;  // an unused image slot: zeros
+        float* dimg0 = buf + (static_cast<int64_t>(c) * s.sh + a) * s.sw * plane + gi * img;
+        for (int b = 0; b < s.sw; b++) {
+          int jlo, jhi, xoff;
+          if (b < 4) {
+            jlo = cb[3 * b], jhi = cb[3 * b + 1], xoff = cb[3 * b + 2];
+          } else {
+            valid_range(s.W, s.sw, b + s.co, s.Wq, jlo, jhi);
+            xoff = s.sw * jlo + b + s.co;
           }
-          const float* xin = s.in + (n0 + gi) * in_img + static_cast<int64_t>(c) * s.H * s.W;
-          for (int i = 0; i < s.Hq; i++) {
-            const int h = s.sh * i + a + s.ro;
-            const float* row = (h >= 0 && h < s.H) ? xin + static_cast<int64_t>(h) * s.W : nullptr;
-            gather_row(dimg + static_cast<int64_t>(i) * s.Wq, row, s.W, s.sw, b + s.co, s.Wq);
+          float* dimg = dimg0 + b * plane;
+          std::memset(dimg, 0, sizeof(float) * ilo * s.Wq);
+          for (int i = ilo; i < ihi; i++) {
+            float* dst = dimg + static_cast<int64_t>(i) * s.Wq;
+            zero_run(dst, jlo);
+            zero_run(dst + jhi, s.Wq - jhi);
+            if (!split2) copy_strided(dst + jlo, xin + static_cast<int64_t>(s.sh * i + a + s.ro) * s.W + xoff, jhi - jlo, s.sw);
+          }
+          std::memset(dimg + static_cast<int64_t>(ihi) * s.Wq, 0, sizeof(float) * (s.Hq - ihi) * s.Wq);
+        }
+        if (split2) {  // both column phases from one pass over each input row
+          const int e = ((s.co % 2) + 2) % 2;  // the sub-plane taking even input columns (b + co even)
+          float* de = dimg0 + e * plane + cb[3 * e];
+          float* dodd = dimg0 + (1 - e) * plane + cb[3 * (1 - e)];
+          const int ne = cb[3 * e + 1] - cb[3 * e], no = cb[3 * (1 - e) + 1] - cb[3 * (1 - e)];
+          for (int i = ilo; i < ihi; i++) {
+            split_row2(xin + static_cast<int64_t>(s.sh * i + a + s.ro) * s.W, s.W, de + static_cast<int64_t>(i) * s.Wq, ne,
+                       dodd + static_cast<int64_t>(i) * s.Wq, no);
           }
         }
       }
@@ -141,11 +223,6 @@ inline int choose_group(int N, int64_t image_cols, int64_t image_floats, int thr
   return g;
 }
 
-/** Thread-local scratch: grown on demand, reused across calls (never shrinks, never leaks). */
-inline float* scratch(std::vector<float>& v, int64_t n) {
-  if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
-  return v.data();
-}
 
 }  // namespace conv
 }  // namespace LT_NS

@@ -120,10 +120,7 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* d
     return;
   }
   const int sh = d.strideH, sw = d.strideW;
-  Source src{x, d.C, d.H, d.W, sh, sw, -d.padH, -d.padW, d.P + (d.R - 1) / sh, d.Q + (d.S - 1) / sw, d.P, d.Q, 1};
-  const int threads = max_threads();
-  src.G = choose_group(d.N, src.image_cols(), src.cs_count() * src.image_cols(), threads, TARGET_COLS, MAX_SOURCE);
-  const int G = src.G, ngroups = ceil_div(d.N, G);
+  Source src{x, d.C, d.H, d.W, sh, sw, -d.padH, -d.padW, 0, 0, d.P, d.Q, 1};
   const int CRSpad = ceil_div(CRS, NT) * NT, Kpad = ceil_div(d.K, MK) * MK;
   std::vector<Tap> taps;
   taps.reserve(CRSpad);
@@ -135,6 +132,10 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* d
         max_dr = imax(max_dr, r / sh);
         max_dc = imax(max_dc, s / sw);
       }
+  fit_source(src, max_dr, max_dc);
+  const int threads = max_threads();
+  src.G = choose_group(d.N, src.image_cols(), src.cs_count() * src.image_cols(), threads, TARGET_COLS, MAX_SOURCE);
+  const int G = src.G, ngroups = ceil_div(d.N, G);
   while (static_cast<int>(taps.size()) < CRSpad) taps.push_back(Tap{0, 0, 0});  // padding taps: results dropped
   std::vector<int64_t> off;
   tap_offsets(src, taps, off);
@@ -151,9 +152,9 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* d
 #pragma omp for schedule(static)
     for (int grp = 0; grp < ngroups; grp++) {
       const int n0 = grp * G, g = imin(G, d.N - n0);
-      float* sp = scratch(sbuf, src.cs_count() * src.plane() + slack);
+      float* sp = scratch_floats(sbuf, src.cs_count() * src.plane() + slack);
       build_source(src, n0, g, sp, slack);
-      float* dyp = scratch(dbuf, Kpad * jlen);
+      float* dyp = scratch_floats(dbuf, Kpad * jlen);
       build_dy(dy, d, src, n0, g, Kpad, jlen, dyp);
       const int64_t len = (src.cols(g) + VL - 1) / VL * VL;
       for (int m0 = 0; m0 < CRSpad; m0 += NT)

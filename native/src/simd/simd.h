@@ -62,6 +62,13 @@ inline void reduce_add4(vf a, vf b, vf c, vf d, float* out) {
   const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
   _mm_storeu_ps(out, q);
 }
+/** ev = lanes 0, 2, 4, ... and od = lanes 1, 3, 5, ... of the 2*VL floats a:b. */
+inline void deinterleave(vf a, vf b, vf& ev, vf& od) {
+  const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  ev = {_mm512_permutex2var_ps(a.v, ie, b.v)};
+  od = {_mm512_permutex2var_ps(a.v, io, b.v)};
+}
 /** load_even of n <= VL lanes (rest zero); reads only p[0 .. 2n-2]. */
 inline vf load_even_partial(const float* p, int n) {
   const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
@@ -115,6 +122,12 @@ inline void reduce_add4(vf a, vf b, vf c, vf d, float* out) {
   const __m128 q = _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
   _mm_storeu_ps(out, q);
 }
+inline void deinterleave(vf a, vf b, vf& ev, vf& od) {
+  // shuffle_ps works per 128-bit lane: [a0 a2 b0 b2 | a4 a6 b4 b6], then fix the 64-bit order.
+  const __m256 e = _mm256_shuffle_ps(a.v, b.v, 0x88), o = _mm256_shuffle_ps(a.v, b.v, 0xDD);
+  ev = {_mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8))};
+  od = {_mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), 0xD8))};
+}
 inline vf load_even_partial(const float* p, int n) {
   const int m = 2 * n - 1;
   const __m256 a = _mm256_maskload_ps(p, lane_mask(m < 8 ? m : 8));
@@ -144,6 +157,10 @@ inline vf load_partial(const float* p, int n) { return {n > 0 ? *p : 0.0f}; }
 inline void store_partial(float* p, vf a, int n) { if (n > 0) *p = a.v; }
 inline vf load_even(const float* p) { return {*p}; }
 inline vf load_even_partial(const float* p, int n) { return {n > 0 ? *p : 0.0f}; }
+inline void deinterleave(vf a, vf b, vf& ev, vf& od) {
+  ev = a;
+  od = b;
+}
 inline void reduce_add4(vf a, vf b, vf c, vf d, float* out) {
   out[0] = a.v;
   out[1] = b.v;

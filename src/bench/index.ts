@@ -1,0 +1,11 @@
+/**
+ * Benchmarks as library code (the CLI's `leantrain bench kernels` calls runKernelBench):
+ * real model shapes, correctness first, warm-up, repeats, median and min, GFLOP/s.
+ */
+export { collectConvShapes, shapeLabel, convMacs } from './shapes.js';
+export { benchConvKernels, CONV_KERNELS } from './conv.js';
+export type { ConvBenchRow, ConvBenchOptions, ConvKernelName } from './conv.js';
+export { formatConvBench, formatTable, machineInfo } from './report.js';
+export type { MachineInfo } from './report.js';
+export { runKernelBench, formatKernelBench } from './kernels.js';
+export type { KernelBenchOptions, KernelBenchResult } from './kernels.js';
