@@ -36,8 +36,14 @@ constexpr int MR = 4, NV = 4;
 #endif
 constexpr int NR = NV * VL;          // columns per micro-tile
 constexpr int KC = 128;              // taps per pass over the channel blocks (source window in L1)
-constexpr int64_t TARGET_COLS = 1536;  // columns per image group
-constexpr int64_t MAX_SOURCE = 1 << 18;  // floats of source per group (1 MB)
+#ifndef LT_CONV_TARGET_COLS
+#define LT_CONV_TARGET_COLS 1536
+#endif
+#ifndef LT_CONV_MAX_SOURCE
+#define LT_CONV_MAX_SOURCE (1 << 18)
+#endif
+constexpr int64_t TARGET_COLS = LT_CONV_TARGET_COLS;  // columns per image group
+constexpr int64_t MAX_SOURCE = LT_CONV_MAX_SOURCE;    // floats of source per group, all phases (1 MB)
 
 /** C[MR][NR] (+)= sum over kc taps of A[kk][i] * B[off[kk] + v*VL ...] (accumulate: add to C). */
 inline void ukr(int kc, const float* A, const float* B, const int64_t* off, float* C, bool accumulate) {
@@ -135,6 +141,8 @@ void scatter(const Plan& p, const float* ct, int k0, const Run* runs, int nruns,
           const int n = imin(VL, len - e);
           store_partial(dst + e, add(load_partial(src + e, n), bv), n);
         }
+      } else if (p.osw == 2) {  // backward-input phases of a stride-2 conv
+        for (int e = 0; e < len; e += VL) store_even(dst + 2 * e, add(load_partial(src + e, imin(VL, len - e)), bv), imin(VL, len - e));
       } else {
         for (int e = 0; e < len; e++) dst[static_cast<int64_t>(e) * p.osw] = src[e] + b0;
       }
@@ -158,7 +166,9 @@ void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
   const int threads = max_threads();
   for (Plan& p : plans) fit_plan(p);
   const Source& s0 = plans[0].src;
-  const int G = choose_group(N, s0.image_cols(), s0.cs_count() * s0.image_cols(), threads, TARGET_COLS, MAX_SOURCE);
+  int64_t image_floats = 0;  // source floats per image over all phases (their buffers share L2)
+  for (const Plan& p : plans) image_floats += p.src.cs_count() * p.src.image_cols();
+  const int G = choose_group(N, s0.image_cols(), image_floats, threads, TARGET_COLS, MAX_SOURCE);
   for (Plan& p : plans) {
     p.src.G = G;
     tap_offsets(p.src, p.taps, p.off);
@@ -166,20 +176,25 @@ void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
   const int ngroups = ceil_div(N, G);
 #pragma omp parallel if (ngroups > 1)
   {
-    thread_local std::vector<float> sbuf, cbuf;
+    // One source buffer per plan (phase): each keeps its zero padding from group to group.
+    thread_local std::vector<std::vector<float>> sbufs;
+    thread_local std::vector<float> cbuf;
+    if (sbufs.size() < plans.size()) sbufs.resize(plans.size());
+    bool fresh = true;
     Run runs[NR];
 #pragma omp for schedule(static)
     for (int grp = 0; grp < ngroups; grp++) {
       const int n0 = grp * G, g = imin(G, N - n0);
-      for (const Plan& p : plans) {
+      for (size_t pi = 0; pi < plans.size(); pi++) {
+        const Plan& p = plans[pi];
         const int ntaps = static_cast<int>(p.taps.size());
         if (ntaps == 0) {
           zero_phase(p, n0, g, out);
           continue;
         }
         const int64_t slack = source_slack(p.src, p.max_dr, p.max_dc, NR);
-        float* src = scratch_floats(sbuf, p.src.cs_count() * p.src.plane() + slack);
-        build_source(p.src, n0, g, src, slack);
+        float* src = scratch_floats(sbufs[pi], p.src.cs_count() * p.src.plane() + slack);
+        build_source(p.src, n0, g, src, slack, fresh);
         const int64_t cols = p.src.cols(g);
         const int nkb = ceil_div(p.Kout, MR);
         // Accumulators of every output channel for one tile, so that a block of taps (its source
@@ -199,6 +214,7 @@ void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
           for (int kb = 0; kb < nkb; kb++) scatter(p, ct + kb * MR * NR, kb * MR, runs, nruns, bias, out);
         }
       }
+      fresh = false;
     }
   }
 }

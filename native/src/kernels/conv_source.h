@@ -59,6 +59,13 @@ inline float* scratch_floats(std::vector<float>& v, int64_t n) {
   return v.data();
 }
 
+/** scratch_floats aligned to 64 bytes (a cache line): whole-vector loads then never split lines. */
+inline float* scratch_aligned(std::vector<float>& v, int64_t n) {
+  float* p = scratch_floats(v, n + 16);
+  const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  return p + ((64 - a % 64) % 64) / sizeof(float);
+}
+
 /** ceil(a / b) for any sign of a, b > 0. */
 inline int ceil_div_signed(int a, int b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
 
@@ -141,59 +148,64 @@ inline void split_row2(const float* row, int W, float* dst_e, int ne, float* dst
   }
 }
 
-/** Fills `buf` (cs_count()*plane() + slack floats) with images [n0, n0 + g) of `s`. */
-inline void build_source(const Source& s, int n0, int g, float* buf, int64_t slack) {
+/**
+ * Fills `buf` (cs_count()*plane() + slack floats) with images [n0, n0 + g) of `s`. With `fresh`
+ * the whole buffer is zeroed first; otherwise it must hold an earlier group of the same layout:
+ * padding positions are the same in every group and still zero, so only the data is copied
+ * (small planes have more padding than data; zeroing it per row costs more than the copy).
+ */
+inline void build_source(const Source& s, int n0, int g, float* buf, int64_t slack, bool fresh) {
   const int64_t plane = s.plane(), img = s.image_cols();
   const int64_t in_img = static_cast<int64_t>(s.C) * s.H * s.W;
+  if (fresh) std::memset(buf, 0, sizeof(float) * (s.cs_count() * plane + slack));
   // Per sub-plane column b: data positions [jlo, jhi) and the input column of jlo. By the choice
   // of jlo that column is b + co + s*jlo in [0, s): for s == 2 its parity picks the half-row.
-  int cb[3 * 4];
-  const bool split2 = s.sw == 2;
-  for (int b = 0; b < s.sw && b < 4; b++) {
+  constexpr int MAXB = 4;
+  int cb[3 * MAXB];
+  for (int b = 0; b < s.sw && b < MAXB; b++) {
     valid_range(s.W, s.sw, b + s.co, s.Wq, cb[3 * b], cb[3 * b + 1]);
     cb[3 * b + 2] = s.sw * cb[3 * b] + b + s.co;
   }
+  const int e = ((s.co % 2) + 2) % 2;  // stride 2: the sub-plane b taking even input columns
   // Images outer, channels inner: the input is read once, in order (it usually comes from DRAM).
-  for (int gi = 0; gi < s.G; gi++) {
+  for (int gi = 0; gi < g; gi++) {
     for (int c = 0; c < s.C; c++) {
       const float* xin = s.in + (n0 + gi) * in_img + static_cast<int64_t>(c) * s.H * s.W;
       for (int a = 0; a < s.sh; a++) {
         int ilo, ihi;
         valid_range(s.H, s.sh, a + s.ro, s.Hq, ilo, ihi);
-        if (gi >= g) ilo = ihi = 0;  // an unused image slot: zeros
         float* dimg0 = buf + (static_cast<int64_t>(c) * s.sh + a) * s.sw * plane + gi * img;
+        if (s.sw == 2) {  // both column phases from one pass over each input row
+          float* de = dimg0 + e * plane + cb[3 * e];
+          float* dodd = dimg0 + (1 - e) * plane + cb[3 * (1 - e)];
+          const int ne = cb[3 * e + 1] - cb[3 * e], no = cb[3 * (1 - e) + 1] - cb[3 * (1 - e)];
+          for (int i = ilo; i < ihi; i++) {
+            split_row2(xin + static_cast<int64_t>(s.sh * i + a + s.ro) * s.W, s.W, de + static_cast<int64_t>(i) * s.Wq,
+                       ne, dodd + static_cast<int64_t>(i) * s.Wq, no);
+          }
+          continue;
+        }
         for (int b = 0; b < s.sw; b++) {
           int jlo, jhi, xoff;
-          if (b < 4) {
+          if (b < MAXB) {
             jlo = cb[3 * b], jhi = cb[3 * b + 1], xoff = cb[3 * b + 2];
           } else {
             valid_range(s.W, s.sw, b + s.co, s.Wq, jlo, jhi);
             xoff = s.sw * jlo + b + s.co;
           }
-          float* dimg = dimg0 + b * plane;
-          std::memset(dimg, 0, sizeof(float) * ilo * s.Wq);
+          float* dimg = dimg0 + b * plane + jlo;
           for (int i = ilo; i < ihi; i++) {
-            float* dst = dimg + static_cast<int64_t>(i) * s.Wq;
-            zero_run(dst, jlo);
-            zero_run(dst + jhi, s.Wq - jhi);
-            if (!split2) copy_strided(dst + jlo, xin + static_cast<int64_t>(s.sh * i + a + s.ro) * s.W + xoff, jhi - jlo, s.sw);
-          }
-          std::memset(dimg + static_cast<int64_t>(ihi) * s.Wq, 0, sizeof(float) * (s.Hq - ihi) * s.Wq);
-        }
-        if (split2) {  // both column phases from one pass over each input row
-          const int e = ((s.co % 2) + 2) % 2;  // the sub-plane taking even input columns (b + co even)
-          float* de = dimg0 + e * plane + cb[3 * e];
-          float* dodd = dimg0 + (1 - e) * plane + cb[3 * (1 - e)];
-          const int ne = cb[3 * e + 1] - cb[3 * e], no = cb[3 * (1 - e) + 1] - cb[3 * (1 - e)];
-          for (int i = ilo; i < ihi; i++) {
-            split_row2(xin + static_cast<int64_t>(s.sh * i + a + s.ro) * s.W, s.W, de + static_cast<int64_t>(i) * s.Wq, ne,
-                       dodd + static_cast<int64_t>(i) * s.Wq, no);
+            copy_strided(dimg + static_cast<int64_t>(i) * s.Wq, xin + static_cast<int64_t>(s.sh * i + a + s.ro) * s.W + xoff,
+                         jhi - jlo, s.sw);
           }
         }
       }
     }
   }
-  std::memset(buf + s.cs_count() * plane, 0, sizeof(float) * slack);
+  // A short last group: zero the unused image slots (they may hold an earlier group's data).
+  if (!fresh && g < s.G) {
+    for (int cs = 0; cs < s.cs_count(); cs++) std::memset(buf + cs * plane + g * img, 0, sizeof(float) * (s.G - g) * img);
+  }
 }
 
 /** Offsets of each tap inside a group's source buffer. */

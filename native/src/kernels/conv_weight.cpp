@@ -25,15 +25,23 @@ using namespace conv;
 
 namespace {
 
-#if defined(LT_SIMD_AVX512)
+#if defined(LT_CONVW_MK)
+constexpr int MK = LT_CONVW_MK, NT = LT_CONVW_NT;
+#elif defined(LT_SIMD_AVX512)
 constexpr int MK = 4, NT = 6;  // 24 accumulators + 4 dy vectors + 1 source vector
 #elif defined(LT_SIMD_AVX2)
 constexpr int MK = 3, NT = 4;  // 12 + 3 + 1 = 16 ymm
 #else
 constexpr int MK = 4, NT = 4;
 #endif
-constexpr int64_t TARGET_COLS = 1024;    // contraction length per image group
-constexpr int64_t MAX_SOURCE = 1 << 18;  // floats of source per group (1 MB)
+#ifndef LT_CONVW_TARGET_COLS
+#define LT_CONVW_TARGET_COLS 2048
+#endif
+#ifndef LT_CONVW_MAX_SOURCE
+#define LT_CONVW_MAX_SOURCE (1 << 18)
+#endif
+constexpr int64_t TARGET_COLS = LT_CONVW_TARGET_COLS;  // contraction length per image group
+constexpr int64_t MAX_SOURCE = LT_CONVW_MAX_SOURCE;    // floats of source + dy per group (1 MB)
 
 /** Stops the compiler from folding a load into every FMA that uses it (GCC does, under pressure). */
 inline void keep_in_register(vf& v) {
@@ -67,26 +75,32 @@ inline void ukr_dot(int64_t len, const float* dy, int64_t ldy, const float* src,
       for (int i = 0; i < MK; i++) acc[i][m] = fmadd(dv[i], sv, acc[i][m]);
     }
   }
-  static_assert(MK <= 4, "the reduction below sums MK <= 4 rows at a time");
   alignas(16) float sums[4];
   for (int m = 0; m < NT; m++) {
-    reduce_add4(acc[0][m], MK > 1 ? acc[1 % MK][m] : zero(), MK > 2 ? acc[2 % MK][m] : zero(),
-                MK > 3 ? acc[3 % MK][m] : zero(), sums);
-    for (int i = 0; i < MK; i++) out[i * ldo + m] += sums[i];
+    for (int i0 = 0; i0 < MK; i0 += 4) {  // horizontal sums, four rows at a time
+      reduce_add4(acc[i0][m], i0 + 1 < MK ? acc[(i0 + 1) % MK][m] : zero(), i0 + 2 < MK ? acc[(i0 + 2) % MK][m] : zero(),
+                  i0 + 3 < MK ? acc[(i0 + 3) % MK][m] : zero(), sums);
+      for (int i = i0; i < MK && i < i0 + 4; i++) out[i * ldo + m] += sums[i - i0];
+    }
   }
 }
 
-/** dyp[k][col(g, oh, ow)] = dy[n0 + g][k][oh][ow]; zero in padding columns and rows k >= K. */
-void build_dy(const float* dy, const Conv2dDims& d, const Source& s, int n0, int g, int Kpad, int64_t ld, float* dyp) {
+/**
+ * dyp[k][col(g, oh, ow)] = dy[n0 + g][k][oh][ow]; zero in padding columns and rows k >= K. As for
+ * build_source, `fresh` zeroes everything first; later groups only copy data (and clear unused
+ * image slots of a short group).
+ */
+void build_dy(const float* dy, const Conv2dDims& d, const Source& s, int n0, int g, int Kpad, int64_t ld, float* dyp,
+              bool fresh) {
   const int64_t img = s.image_cols();
-  for (int k = 0; k < Kpad; k++) {
+  if (fresh) std::memset(dyp, 0, sizeof(float) * Kpad * ld);
+  for (int k = 0; k < d.K; k++) {
     float* row = dyp + k * ld;
-    std::memset(row, 0, sizeof(float) * ld);
-    if (k >= d.K) continue;
     for (int gi = 0; gi < g; gi++) {
       const float* src = dy + ((static_cast<int64_t>(n0 + gi) * d.K + k) * d.P) * d.Q;
-      for (int oh = 0; oh < d.P; oh++) std::memcpy(row + gi * img + static_cast<int64_t>(oh) * s.Wq, src + oh * d.Q, sizeof(float) * d.Q);
+      for (int oh = 0; oh < d.P; oh++) copy_strided(row + gi * img + static_cast<int64_t>(oh) * s.Wq, src + oh * d.Q, d.Q, 1);
     }
+    if (!fresh && g < s.G) std::memset(row + g * img, 0, sizeof(float) * (s.G - g) * img);
   }
 }
 
@@ -94,17 +108,19 @@ void bias_grad(const float* dy, float* dbias, const Conv2dDims& d) {
   const int64_t PQ = static_cast<int64_t>(d.P) * d.Q;
 #pragma omp parallel for schedule(static) if (static_cast<int64_t>(d.N) * d.K * PQ > (1 << 16))
   for (int k = 0; k < d.K; k++) {
-    vf acc = zero();
-    float tail = 0.0f;
+    double total = 0.0;  // per-image float sums, added in double: long batches stay accurate
     for (int n = 0; n < d.N; n++) {
       const float* p = dy + (static_cast<int64_t>(n) * d.K + k) * PQ;
+      vf acc = zero();
+      float tail = 0.0f;
       int64_t i = 0;
       for (; i + VL <= PQ; i += VL) acc = add(acc, load(p + i));
       for (; i < PQ; i++) tail += p[i];
+      alignas(16) float sums[4];
+      reduce_add4(acc, zero(), zero(), zero(), sums);
+      total += static_cast<double>(sums[0]) + tail;
     }
-    alignas(16) float sums[4];
-    reduce_add4(acc, zero(), zero(), zero(), sums);
-    dbias[k] = sums[0] + tail;
+    dbias[k] = static_cast<float>(total);
   }
 }
 
@@ -134,7 +150,8 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* d
       }
   fit_source(src, max_dr, max_dc);
   const int threads = max_threads();
-  src.G = choose_group(d.N, src.image_cols(), src.cs_count() * src.image_cols(), threads, TARGET_COLS, MAX_SOURCE);
+  const int Kpad0 = ceil_div(d.K, MK) * MK;
+  src.G = choose_group(d.N, src.image_cols(), (src.cs_count() + Kpad0) * src.image_cols(), threads, TARGET_COLS, MAX_SOURCE);
   const int G = src.G, ngroups = ceil_div(d.N, G);
   while (static_cast<int>(taps.size()) < CRSpad) taps.push_back(Tap{0, 0, 0});  // padding taps: results dropped
   std::vector<int64_t> off;
@@ -148,14 +165,16 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* d
 #pragma omp parallel num_threads(nparts) if (nparts > 1)
   {
     thread_local std::vector<float> sbuf, dbuf;
+    bool fresh = true;
     float* part = parts.data() + thread_id() * part_size;
 #pragma omp for schedule(static)
     for (int grp = 0; grp < ngroups; grp++) {
       const int n0 = grp * G, g = imin(G, d.N - n0);
       float* sp = scratch_floats(sbuf, src.cs_count() * src.plane() + slack);
-      build_source(src, n0, g, sp, slack);
-      float* dyp = scratch_floats(dbuf, Kpad * jlen);
-      build_dy(dy, d, src, n0, g, Kpad, jlen, dyp);
+      build_source(src, n0, g, sp, slack, fresh);
+      float* dyp = scratch_aligned(dbuf, Kpad * jlen);
+      build_dy(dy, d, src, n0, g, Kpad, jlen, dyp, fresh);
+      fresh = false;
       const int64_t len = (src.cols(g) + VL - 1) / VL * VL;
       for (int m0 = 0; m0 < CRSpad; m0 += NT)
         for (int k0 = 0; k0 < Kpad; k0 += MK) ukr_dot(len, dyp + k0 * jlen, jlen, sp, off.data() + m0, part + k0 * CRSpad + m0, CRSpad);

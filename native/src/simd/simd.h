@@ -62,6 +62,15 @@ inline void reduce_add4(vf a, vf b, vf c, vf d, float* out) {
   const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
   _mm_storeu_ps(out, q);
 }
+/** p[2k] = a[k] for k < n <= VL (the odd positions in between are not touched). */
+inline void store_even(float* p, vf a, int n) {
+  const __m512i lo = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+  const __m512i hi = _mm512_setr_epi32(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+  const unsigned even = 0x5555u;
+  const unsigned m_lo = n >= 8 ? even : even & ((1u << (2 * n)) - 1u);
+  _mm512_mask_storeu_ps(p, (__mmask16)m_lo, _mm512_permutexvar_ps(lo, a.v));
+  if (n > 8) _mm512_mask_storeu_ps(p + 16, (__mmask16)(even & ((1u << (2 * (n - 8))) - 1u)), _mm512_permutexvar_ps(hi, a.v));
+}
 /** ev = lanes 0, 2, 4, ... and od = lanes 1, 3, 5, ... of the 2*VL floats a:b. */
 inline void deinterleave(vf a, vf b, vf& ev, vf& od) {
   const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
@@ -122,6 +131,11 @@ inline void reduce_add4(vf a, vf b, vf c, vf d, float* out) {
   const __m128 q = _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
   _mm_storeu_ps(out, q);
 }
+inline void store_even(float* p, vf a, int n) {
+  alignas(32) float t[8];  // AVX2 masked stores are slow on some CPUs: scalar stores
+  _mm256_store_ps(t, a.v);
+  for (int k = 0; k < n; k++) p[2 * k] = t[k];
+}
 inline void deinterleave(vf a, vf b, vf& ev, vf& od) {
   // shuffle_ps works per 128-bit lane: [a0 a2 b0 b2 | a4 a6 b4 b6], then fix the 64-bit order.
   const __m256 e = _mm256_shuffle_ps(a.v, b.v, 0x88), o = _mm256_shuffle_ps(a.v, b.v, 0xDD);
@@ -160,6 +174,9 @@ inline vf load_even_partial(const float* p, int n) { return {n > 0 ? *p : 0.0f};
 inline void deinterleave(vf a, vf b, vf& ev, vf& od) {
   ev = a;
   od = b;
+}
+inline void store_even(float* p, vf a, int n) {
+  if (n > 0) *p = a.v;
 }
 inline void reduce_add4(vf a, vf b, vf c, vf d, float* out) {
   out[0] = a.v;
