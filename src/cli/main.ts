@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { LeantrainError } from '../core/errors.js';
 import { selectBackend } from '../backends/select.js';
 import '../index.js';
-// BENCH_IMPORT
+import { addBenchCommand } from './bench.js';
 import { choiceOption } from './options.js';
 import { addTrainCommand } from './train.js';
 
@@ -29,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
       if (b) selectBackend(b);
     });
   addTrainCommand(program);
-  // BENCH_ADD
+  addBenchCommand(program);
   try {
     await program.parseAsync(argv);
     return 0;
