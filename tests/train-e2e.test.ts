@@ -44,7 +44,7 @@ async function shortRun(extra: Partial<TrainConfig>): Promise<number[]> {
  * momentum 0.9, cosine, augmentation on). It pins init, data order, augmentation and the maths:
  * a change to any of them moves these numbers.
  */
-const RECORDED = [2.28957, 2.2937, 2.33504, 2.31242, 2.32448, 2.29373];
+const RECORDED = [2.28975, 2.29764, 2.33075, 2.30624, 2.33106, 2.29611];
 
 test('a fixed seed gives a fixed loss trajectory', async () => {
   const a = await shortRun({});

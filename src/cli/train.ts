@@ -30,7 +30,7 @@ export function addTrainCommand(program: Command): void {
   const d = DEFAULT_TRAIN_CONFIG;
   program
     .command('train')
-    .description('train a CNN; with no options, LeNet-5 on the embedded MNIST digits (about a minute)')
+    .description('train a CNN; with no options, LeNet-5 on the embedded MNIST digits (under a minute)')
     .option('--model <name>', 'model: lenet5, resnet20/32/44/56/110, resnet18', d.model)
     .option('--dataset <name>', 'digits (embedded), mnist, fashion-mnist, cifar10, cifar100', d.dataset)
     .option('--data-dir <dir>', 'directory with the data set files (official formats, raw or .gz)')

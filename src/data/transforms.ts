@@ -173,8 +173,13 @@ export function transformPreset(datasetName: string, split: Split): TransformSpe
     case 'cifar100':
       return cifar(CIFAR100_MEAN, CIFAR100_STD);
     case 'mnist':
-    case 'digits':
       return { normalize: { mean: [...MNIST_MEAN], std: [...MNIST_STD] } };
+    case 'digits':
+      // Only 7,996 training digits: small random shifts (crop 28 from a 2-pixel zero pad) keep
+      // LeNet-5 from memorising them; the full MNIST needs no augmentation.
+      return split === 'train'
+        ? { randomCrop: { size: 28, padding: 2 }, normalize: { mean: [...MNIST_MEAN], std: [...MNIST_STD] } }
+        : { normalize: { mean: [...MNIST_MEAN], std: [...MNIST_STD] } };
     case 'fashion-mnist':
       return { normalize: { mean: [...FASHION_MNIST_MEAN], std: [...FASHION_MNIST_STD] } };
     default:

@@ -41,7 +41,7 @@ export interface TrainConfig {
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   model: 'lenet5',
   dataset: 'digits',
-  epochs: 12,
+  epochs: 20,
   batchSize: 64,
   lr: 0.05,
   momentum: 0.9,
