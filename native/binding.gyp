@@ -8,6 +8,7 @@
       "src/kernels/table.cpp",
       "src/kernels/conv.cpp",
       "src/kernels/conv_weight.cpp",
+      "src/kernels/conv_gemm.cpp",
       "src/kernels/batchnorm.cpp",
       "src/kernels/eltwise.cpp",
       "src/kernels/pool.cpp",

@@ -41,7 +41,9 @@ const specs: Spec[] = [
   [2, 33, 5, 5, 40, 3, 3, 1, 1, 1, 1], // channels past a block boundary
   [2, 3, 6, 6, 1, 3, 3, 1, 1, 1, 1], // a single output channel
   [4, 32, 8, 8, 64, 3, 3, 2, 2, 1, 1], // ResNet stage transition
-  [3, 64, 4, 4, 33, 3, 3, 1, 1, 1, 1], // small planes, many channels
+  [3, 64, 4, 4, 33, 3, 3, 1, 1, 1, 1], // small planes, many channels (packed tiles)
+  [40, 8, 5, 5, 48, 3, 3, 1, 1, 1, 1], // packed tiles over several image groups, a short last group
+  [24, 16, 7, 7, 40, 3, 3, 2, 2, 1, 1], // stride 2 on odd planes, packed
 ];
 
 function dims([N, C, H, W, K, R, S, strideH, strideW, padH, padW]: Spec): Conv2dDims {

@@ -24,6 +24,19 @@ namespace conv {
 
 using namespace simd;
 
+/**
+ * Packing only the valid columns of a tile (compressing them out of the padded source) pays when
+ * garbage fraction x output channels exceeds this. Measured on AVX-512, where compress is one
+ * instruction; AVX2 emulates it, so there it must save more.
+ */
+#if defined(LT_CONV_PACK_THRESHOLD)
+constexpr double PACK_THRESHOLD = LT_CONV_PACK_THRESHOLD;
+#elif defined(LT_SIMD_AVX2)
+constexpr double PACK_THRESHOLD = 48;
+#else
+constexpr double PACK_THRESHOLD = 12;
+#endif
+
 inline int ceil_div(int a, int b) { return (a + b - 1) / b; }
 inline int imin(int a, int b) { return a < b ? a : b; }
 inline int imax(int a, int b) { return a > b ? a : b; }

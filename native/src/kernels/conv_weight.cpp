@@ -41,6 +41,10 @@ constexpr int MK = 4, NT = 4;
 #define LT_CONVW_MAX_SOURCE (1 << 18)
 #endif
 constexpr int64_t TARGET_COLS = LT_CONVW_TARGET_COLS;  // contraction length per image group
+#ifndef LT_CONVW_PACKED_COLS
+#define LT_CONVW_PACKED_COLS 1024
+#endif
+constexpr int64_t PACKED_COLS = LT_CONVW_PACKED_COLS;  // packed mode: valid columns per image group
 constexpr int64_t MAX_SOURCE = LT_CONVW_MAX_SOURCE;    // floats of source + dy per group (1 MB)
 
 /** Stops the compiler from folding a load into every FMA that uses it (GCC does, under pressure). */
@@ -83,6 +87,12 @@ inline void ukr_dot(int64_t len, const float* dy, int64_t ldy, const float* src,
       for (int i = i0; i < MK && i < i0 + 4; i++) out[i * ldo + m] += sums[i - i0];
     }
   }
+}
+
+/** Rows of dy (of `row_len` floats) per pass over the taps: ~256 KB, so they stay in L2. */
+inline int dy_block(int64_t row_len, int Kpad) {
+  const int64_t rows = (64 * 1024) / (row_len > 0 ? row_len : 1);
+  return imin(Kpad, imax(MK, static_cast<int>(rows / MK) * MK));
 }
 
 /**
@@ -150,8 +160,14 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* d
       }
   fit_source(src, max_dr, max_dc);
   const int threads = max_threads();
-  const int Kpad0 = ceil_div(d.K, MK) * MK;
-  src.G = choose_group(d.N, src.image_cols(), (src.cs_count() + Kpad0) * src.image_cols(), threads, TARGET_COLS, MAX_SOURCE);
+  const int64_t PQ = static_cast<int64_t>(d.P) * d.Q;
+  // Packed mode (small planes, many output channels): the contraction runs over valid columns only;
+  // each tile's source rows are compressed out of the padded source (dy is already compact).
+  // Its tiles keep NT compact rows and MK dy rows in L1, so its groups are shorter.
+  const double garbage = 1.0 - static_cast<double>(PQ) / static_cast<double>(src.image_cols());
+  const bool packed = garbage * Kpad > PACK_THRESHOLD;
+  src.G = packed ? choose_group(d.N, PQ, (src.cs_count() + Kpad) * src.image_cols(), threads, PACKED_COLS, MAX_SOURCE)
+                 : choose_group(d.N, src.image_cols(), (src.cs_count() + Kpad) * src.image_cols(), threads, TARGET_COLS, MAX_SOURCE);
   const int G = src.G, ngroups = ceil_div(d.N, G);
   while (static_cast<int>(taps.size()) < CRSpad) taps.push_back(Tap{0, 0, 0});  // padding taps: results dropped
   std::vector<int64_t> off;
@@ -160,24 +176,76 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* d
   const int64_t slack = source_slack(src, max_dr, max_dc, static_cast<int>(jlen - src.plane()) + VL);
   const int nparts = imin(threads, ngroups);
   const int64_t part_size = static_cast<int64_t>(Kpad) * CRSpad;
-  std::vector<float> parts(static_cast<size_t>(nparts * part_size), 0.0f);
+  // Per-thread partial dw, kept between calls (a fresh multi-MB vector per call page-faults).
+  thread_local std::vector<float> parts_buf;
+  float* parts = scratch_floats(parts_buf, nparts * part_size);
 
+  const int64_t Lpad = (G * PQ + VL - 1) / VL * VL, Lrow = Lpad + VL;  // compact row length / pitch
+  int64_t coff[NT];
+  for (int m = 0; m < NT; m++) coff[m] = m * Lrow;
+
+  int team = 1;  // threads that actually ran (and zeroed their partial)
 #pragma omp parallel num_threads(nparts) if (nparts > 1)
   {
-    thread_local std::vector<float> sbuf, dbuf;
+#if defined(_OPENMP)
+    if (thread_id() == 0) team = omp_get_num_threads();
+#endif
+    thread_local std::vector<float> sbuf, dbuf, cbuf;
+    thread_local std::vector<uint32_t> mbuf;
     bool fresh = true;
-    float* part = parts.data() + thread_id() * part_size;
+    float* part = parts + thread_id() * part_size;
+    std::memset(part, 0, sizeof(float) * part_size);
 #pragma omp for schedule(static)
     for (int grp = 0; grp < ngroups; grp++) {
       const int n0 = grp * G, g = imin(G, d.N - n0);
       float* sp = scratch_floats(sbuf, src.cs_count() * src.plane() + slack);
       build_source(src, n0, g, sp, slack, fresh);
-      float* dyp = scratch_aligned(dbuf, Kpad * jlen);
-      build_dy(dy, d, src, n0, g, Kpad, jlen, dyp, fresh);
+      if (!packed) {
+        float* dyp = scratch_aligned(dbuf, Kpad * jlen);
+        build_dy(dy, d, src, n0, g, Kpad, jlen, dyp, fresh);
+        fresh = false;
+        const int64_t len = (src.cols(g) + VL - 1) / VL * VL;
+        const int kbs = dy_block(jlen, Kpad);
+        for (int kb0 = 0; kb0 < Kpad; kb0 += kbs)
+          for (int m0 = 0; m0 < CRSpad; m0 += NT)
+            for (int k0 = kb0; k0 < imin(Kpad, kb0 + kbs); k0 += MK)
+              ukr_dot(len, dyp + k0 * jlen, jlen, sp, off.data() + m0, part + k0 * CRSpad + m0, CRSpad);
+        continue;
+      }
+      // dy of the group: row k = images n0.. back to back (zero past them and for k >= K).
+      const int64_t L = g * PQ, len = (L + VL - 1) / VL * VL;
+      float* dyc = scratch_aligned(dbuf, Kpad * Lpad);
+      if (fresh) std::memset(dyc, 0, sizeof(float) * Kpad * Lpad);
+      for (int k = 0; k < d.K; k++) {
+        for (int gi = 0; gi < g; gi++) copy_strided(dyc + k * Lpad + gi * PQ, dy + ((static_cast<int64_t>(n0 + gi) * d.K + k) * PQ), static_cast<int>(PQ), 1);
+        zero_run(dyc + k * Lpad + L, static_cast<int>(Lpad - L));
+      }
+      // Which source columns of the group are valid, as one bit mask per vector.
+      const int64_t nwin = (src.cols(g) + VL - 1) / VL;
+      if (static_cast<int64_t>(mbuf.size()) < nwin) mbuf.resize(nwin);
+      uint32_t* mask = mbuf.data();
+      for (int64_t w = 0; w < nwin; w++) mask[w] = 0;
+      for (int gi = 0; gi < g; gi++)
+        for (int oh = 0; oh < d.P; oh++)
+          for (int ow = 0; ow < d.Q; ow++) {
+            const int64_t j = gi * src.image_cols() + static_cast<int64_t>(oh) * src.Wq + ow;
+            mask[j / VL] |= 1u << (j % VL);
+          }
+      float* comp = scratch_aligned(cbuf, NT * Lrow);
       fresh = false;
-      const int64_t len = (src.cols(g) + VL - 1) / VL * VL;
-      for (int m0 = 0; m0 < CRSpad; m0 += NT)
-        for (int k0 = 0; k0 < Kpad; k0 += MK) ukr_dot(len, dyp + k0 * jlen, jlen, sp, off.data() + m0, part + k0 * CRSpad + m0, CRSpad);
+      const int kbs = dy_block(Lpad, Kpad);
+      for (int kb0 = 0; kb0 < Kpad; kb0 += kbs) {
+        for (int m0 = 0; m0 < CRSpad; m0 += NT) {
+          for (int m = 0; m < NT; m++) {
+            const float* b = sp + off[m0 + m];
+            float* dst = comp + m * Lrow;  // compress_store clobbers up to VL floats past the row: the pitch has room
+            for (int64_t w = 0; w < nwin; w++) dst += compress_store(dst, load(b + w * VL), mask[w]);
+            zero_run(comp + m * Lrow + L, static_cast<int>(len - L));
+          }
+          for (int k0 = kb0; k0 < imin(Kpad, kb0 + kbs); k0 += MK)
+            ukr_dot(len, dyc + k0 * Lpad, Lpad, comp, coff, part + k0 * CRSpad + m0, CRSpad);
+        }
+      }
     }
   }
   const int64_t total = static_cast<int64_t>(d.K) * CRS;
@@ -185,7 +253,7 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* d
   for (int64_t e = 0; e < total; e++) {
     const int64_t k = e / CRS, m = e - k * CRS;
     float s = 0.0f;
-    for (int t = 0; t < nparts; t++) s += parts[t * part_size + k * CRSpad + m];
+    for (int t = 0; t < team; t++) s += parts[t * part_size + k * CRSpad + m];
     dw[e] = s;
   }
   if (dbias) bias_grad(dy, dbias, d);

@@ -62,6 +62,12 @@ inline void reduce_add4(vf a, vf b, vf c, vf d, float* out) {
   const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
   _mm_storeu_ps(out, q);
 }
+/** Packs the lanes of a selected by mask (bit l = lane l) to the front of p; returns how many.
+ * Writes a whole vector at p: up to VL - 1 floats past the packed ones are clobbered. */
+inline int compress_store(float* p, vf a, uint32_t mask) {
+  _mm512_storeu_ps(p, _mm512_maskz_compress_ps((__mmask16)mask, a.v));
+  return __builtin_popcount(mask);
+}
 /** p[2k] = a[k] for k < n <= VL (the odd positions in between are not touched). */
 inline void store_even(float* p, vf a, int n) {
   const __m512i lo = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
@@ -131,6 +137,14 @@ inline void reduce_add4(vf a, vf b, vf c, vf d, float* out) {
   const __m128 q = _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
   _mm_storeu_ps(out, q);
 }
+inline int compress_store(float* p, vf a, uint32_t mask) {
+  alignas(32) float t[8];
+  _mm256_store_ps(t, a.v);
+  int n = 0;
+  for (int l = 0; l < 8; l++)
+    if (mask >> l & 1u) p[n++] = t[l];
+  return n;
+}
 inline void store_even(float* p, vf a, int n) {
   alignas(32) float t[8];  // AVX2 masked stores are slow on some CPUs: scalar stores
   _mm256_store_ps(t, a.v);
@@ -177,6 +191,11 @@ inline void deinterleave(vf a, vf b, vf& ev, vf& od) {
 }
 inline void store_even(float* p, vf a, int n) {
   if (n > 0) *p = a.v;
+}
+inline int compress_store(float* p, vf a, uint32_t mask) {
+  if (!(mask & 1u)) return 0;
+  *p = a.v;
+  return 1;
 }
 inline void reduce_add4(vf a, vf b, vf c, vf d, float* out) {
   out[0] = a.v;
