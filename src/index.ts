@@ -1,7 +1,8 @@
 /**
  * leantrain: train CNNs fast on CPUs in Node.js. This is the composition root and public API;
- * importing it selects the default backend (native when the addon loads, ref otherwise).
+ * the default backend (native when the addon loads, ref otherwise) is selected on first use.
  */
+import { setDefaultBackendProvider } from './backend/active.js';
 import { selectDefaultBackend } from './backends/select.js';
 
 export * from './core/errors.js';
@@ -9,7 +10,7 @@ export * from './core/dtype.js';
 export * from './core/shape.js';
 export { Rng, counterKey, counterUniform } from './core/rng.js';
 export type { Kernels, Conv2dDims, Pool2dDims, ChannelDims, LinearDims, SoftmaxDims } from './backend/kernels.js';
-export { kernels, useBackend, withBackend } from './backend/active.js';
+export { kernels, useBackend, withBackend, withBackendAsync } from './backend/active.js';
 export { selectBackend, selectDefaultBackend, nativeBackend, refBackend, nativeLoadError } from './backends/select.js';
 export type { IsaName } from './backends/native/addon.js';
 export type { NativeIsaControl } from './backends/native/index.js';
@@ -25,4 +26,4 @@ export * from './models/index.js';
 export * from './data/index.js';
 export * from './train/index.js';
 
-selectDefaultBackend();
+setDefaultBackendProvider(selectDefaultBackend);

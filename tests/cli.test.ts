@@ -35,16 +35,51 @@ test('unknown model and dataset names list the known ones', () => {
   assertUserError(['train', '--dataset', 'imagenet'], /imagenet.*cifar10/s);
 });
 
+/** An IDX header (big-endian magic, count, then dims) followed by `payload` bytes. */
+function idx(magic: number, dims: number[], payload: number): Buffer {
+  const head = Buffer.alloc(4 + 4 * dims.length);
+  head.writeUInt32BE(magic, 0);
+  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([head, Buffer.alloc(payload)]);
+}
+
+function mnistDir(root: string, name: string, images: Buffer, labels: Buffer): string {
+  const dir = path.join(root, name);
+  mkdirSync(dir);
+  for (const split of ['train', 't10k']) {
+    writeFileSync(path.join(dir, `${split}-images-idx3-ubyte`), images);
+    writeFileSync(path.join(dir, `${split}-labels-idx1-ubyte`), labels);
+  }
+  return dir;
+}
+
 test('missing and malformed data files are named', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'leantrain-cli-'));
   try {
     assertUserError(['train', '--dataset', 'mnist', '--data-dir', path.join(dir, 'nope')], /nope/);
-    mkdirSync(path.join(dir, 'bad'));
-    writeFileSync(path.join(dir, 'bad', 'train-images-idx3-ubyte'), Buffer.alloc(100));
-    assertUserError(['train', '--dataset', 'mnist', '--data-dir', path.join(dir, 'bad')], /train-images-idx3-ubyte|train-labels/);
+    const labels = idx(2049, [10], 10);
+    // 10 images announced, 5 present.
+    const truncated = mnistDir(dir, 'truncated', idx(2051, [10, 28, 28], 5 * 784), labels);
+    assertUserError(['train', '--dataset', 'mnist', '--data-dir', truncated], /train-images-idx3-ubyte.*(truncated|bytes)/s);
+    const magic = mnistDir(dir, 'magic', idx(2049, [10, 28, 28], 10 * 784), labels);
+    assertUserError(['train', '--dataset', 'mnist', '--data-dir', magic], /train-images-idx3-ubyte.*2049.*2051|train-images-idx3-ubyte.*magic/s);
+    const count = mnistDir(dir, 'count', idx(2051, [10, 28, 28], 10 * 784), idx(2049, [9], 9));
+    assertUserError(['train', '--dataset', 'mnist', '--data-dir', count], /10.*9|9.*10/s);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a bad environment variable or option combination is one clear line', () => {
+  const r = spawnSync(process.execPath, [bin, 'train', '--epochs', '1'], {
+    encoding: 'utf8',
+    env: { ...process.env, LEANTRAIN_THREADS: 'many' },
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /LEANTRAIN_THREADS must be a positive integer, got 'many'/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  assertUserError(['train', '--data-dir', '/tmp'], /--data-dir.*--dataset/s);
+  assertUserError(['train', '--optimizer', 'adamw', '--nesterov'], /--nesterov/);
 });
 
 test('--json prints the summary on stdout and --out writes the run files', () => {

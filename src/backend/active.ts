@@ -6,13 +6,26 @@ import { LeantrainError } from '../core/errors.js';
 import type { Kernels } from './kernels.js';
 
 let current: Kernels | null = null;
+let defaultProvider: (() => Kernels) | null = null;
 
-/** The kernels ops dispatch to. */
+/**
+ * Registers how the default backend is chosen the first time a kernel is needed (the package
+ * entry registers native-with-ref-fallback). Lazy, so importing never throws: a bad
+ * LEANTRAIN_* variable surfaces at first use, where callers report it.
+ */
+export function setDefaultBackendProvider(provider: () => Kernels): void {
+  defaultProvider = provider;
+}
+
+/** The kernels ops dispatch to (the default backend is selected on first use). */
 export function kernels(): Kernels {
   if (current === null) {
-    throw new LeantrainError(
-      'no backend selected: import the package entry (src/index.ts) or call useBackend() first',
-    );
+    if (defaultProvider === null) {
+      throw new LeantrainError(
+        'no backend selected: import the package entry (src/index.ts) or call useBackend() first',
+      );
+    }
+    current = defaultProvider();
   }
   return current;
 }
@@ -24,12 +37,26 @@ export function useBackend(k: Kernels): Kernels | null {
   return prev;
 }
 
-/** Runs `fn` with backend `k` active, restoring the previous backend afterwards. */
+/**
+ * Runs `fn` with backend `k` active, restoring the previous backend afterwards. Synchronous
+ * only: for async work (training loops) use `withBackendAsync`.
+ */
 export function withBackend<T>(k: Kernels, fn: () => T): T {
   const prev = current;
   current = k;
   try {
     return fn();
+  } finally {
+    current = prev;
+  }
+}
+
+/** Async twin of `withBackend`: `k` stays active until the promise settles. */
+export async function withBackendAsync<T>(k: Kernels, fn: () => Promise<T>): Promise<T> {
+  const prev = current;
+  current = k;
+  try {
+    return await fn();
   } finally {
     current = prev;
   }

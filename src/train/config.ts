@@ -81,5 +81,12 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (c.optimizer !== 'sgd' && c.optimizer !== 'adamw') {
     throw new OptionError(`--optimizer must be 'sgd' or 'adamw', got '${c.optimizer}'`);
   }
+  if (c.optimizer === 'adamw' && c.nesterov) throw new OptionError('--nesterov applies to --optimizer sgd, not adamw');
+  if (c.dataset === 'digits' && c.dataDir !== undefined) {
+    throw new OptionError(
+      `--data-dir ${c.dataDir} was given but --dataset is 'digits' (the embedded default, which reads no files): ` +
+        'name the data set, e.g. --dataset mnist or --dataset cifar10',
+    );
+  }
   if (c.shortcut !== undefined && c.shortcut !== 'A' && c.shortcut !== 'B') throw new OptionError(`--shortcut must be 'A' or 'B', got '${c.shortcut}'`);
 }

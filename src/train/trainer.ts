@@ -6,9 +6,10 @@
  */
 import os from 'node:os';
 import { backward } from '../autograd/backward.js';
+import { LeantrainError } from '../core/errors.js';
 import { kernels } from '../backend/active.js';
 import { DataLoader, loadDataset, transformPreset, type Dataset } from '../data/index.js';
-import { createModel } from '../models/index.js';
+import { createModel, modelInfo } from '../models/index.js';
 import type { Module } from '../nn/module.js';
 import { crossEntropy } from '../ops/index.js';
 import { AdamW, createSchedule, parseSchedule, SGD, type Optimizer } from '../optim/index.js';
@@ -83,12 +84,14 @@ export function loadSplits(c: TrainConfig): { train: Dataset; test: Dataset } {
 
 /** Trains per `c`; returns the summary (also written to <out>/summary.json when `out` is set). */
 export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promise<TrainSummary> {
+  // Everything that can be checked without the data is checked before loading it.
   validateTrainConfig(c);
+  const schedSpec = parseSchedule(c.schedule);
+  modelInfo(c.model);
   const info = hooks.info ?? (() => {});
   const k = kernels();
   if (c.threads !== undefined) k.setThreads(c.threads);
   const { train, test } = loadSplits(c);
-  const schedSpec = parseSchedule(c.schedule);
   const [C] = train.imageShape;
   const model = createModel(c.model, {
     numClasses: train.numClasses,
@@ -148,7 +151,7 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
         optimizer.step();
         const lossValue = loss.item();
         if (!Number.isFinite(lossValue)) {
-          throw new Error(`training diverged: loss is ${lossValue} at epoch ${epoch}, step ${step} (lr ${lr}); lower --lr`);
+          throw new LeantrainError(`training diverged: loss is ${lossValue} at epoch ${epoch}, step ${step} (lr ${lr}); try a lower --lr`);
         }
         const correct = countCorrect(logits, batch.labels);
         const n = batch.labels.length;
