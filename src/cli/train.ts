@@ -3,28 +3,8 @@ import type { Command } from 'commander';
 import { DEFAULT_TRAIN_CONFIG, Progress, runTraining, type TrainConfig } from '../train/index.js';
 import { choiceOption, intOption, numberOption } from './options.js';
 
-interface TrainFlags {
-  model: string;
-  dataset: string;
-  dataDir?: string;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  momentum: number;
-  nesterov: boolean;
-  weightDecay: number;
-  optimizer: 'sgd' | 'adamw';
-  schedule: string;
-  shortcut?: 'A' | 'B';
-  augment: boolean;
-  seed: number;
-  threads?: number;
-  out?: string;
-  json: boolean;
-  evalBatchSize: number;
-  limitBatches: number;
-  logEvery: number;
-}
+/** What commander hands the action: the config fields plus output flags. */
+type TrainFlags = TrainConfig & { json: boolean };
 
 export function addTrainCommand(program: Command): void {
   const d = DEFAULT_TRAIN_CONFIG;
@@ -52,34 +32,14 @@ export function addTrainCommand(program: Command): void {
     .option('--limit-batches <n>', 'stop each epoch after n batches (0 = all)', intOption('--limit-batches', 0), d.limitBatches)
     .option('--log-every <n>', 'write every n-th step to log.jsonl', intOption('--log-every'), d.logEvery)
     .action(async (f: TrainFlags) => {
-      const config: TrainConfig = {
-        model: f.model,
-        dataset: f.dataset,
-        dataDir: f.dataDir,
-        epochs: f.epochs,
-        batchSize: f.batchSize,
-        lr: f.lr,
-        momentum: f.momentum,
-        nesterov: f.nesterov,
-        weightDecay: f.weightDecay,
-        optimizer: f.optimizer,
-        schedule: f.schedule,
-        shortcut: f.shortcut,
-        augment: f.augment,
-        seed: f.seed,
-        threads: f.threads,
-        out: f.out,
-        evalBatchSize: f.evalBatchSize,
-        limitBatches: f.limitBatches,
-        logEvery: f.logEvery,
-      };
+      const { json, ...config } = f;
       // With --json, stdout carries only the summary; everything human goes to stderr.
-      const human = f.json ? process.stderr : process.stdout;
+      const human = json ? process.stderr : process.stdout;
       const summary = await runTraining(config, {
         info: (line) => human.write(`${line}\n`),
         progress: new Progress(human),
       });
-      if (f.json) {
+      if (json) {
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       } else {
         human.write(
