@@ -1,6 +1,7 @@
 /**
  * DataLoader and transforms: seeded shuffling, batching, dropLast, worker == main thread, exact
- * crop/flip/normalize on hand-made images, and no worker left running after an early break.
+ * crop/flip/normalize on hand-made images, one worker kept across epochs (next epoch prepared
+ * ahead), and no worker left running after an early break.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -185,18 +186,98 @@ test('ToTensor + normalize are exact per channel', () => {
   assert.deepEqual(Array.from(plain), [0, 1, Math.fround(0.2)]);
 });
 
-test('transformPreset: CIFAR train crop+flip+normalize, test normalize only; MNIST/digits 0.1307/0.3081', () => {
+test('transformPreset: CIFAR train crop+flip+normalize, test normalize only; digits train crop 28 pad 2; MNIST/digits 0.1307/0.3081', () => {
   assert.deepEqual(transformPreset('cifar10', 'train'), {
     randomCrop: { size: 32, padding: 4 },
     hflip: true,
     normalize: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
   });
   assert.deepEqual(transformPreset('cifar10', 'test'), { normalize: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] } });
-  for (const name of ['mnist', 'digits']) assert.deepEqual(transformPreset(name, 'train'), { normalize: { mean: [0.1307], std: [0.3081] } });
+  const mnistNorm = { normalize: { mean: [0.1307], std: [0.3081] } };
+  // The embedded digits set is small (7,996 training images): small random shifts, no flip.
+  assert.deepEqual(transformPreset('digits', 'train'), { randomCrop: { size: 28, padding: 2 }, ...mnistNorm });
+  assert.deepEqual(transformPreset('digits', 'test'), mnistNorm);
+  for (const split of ['train', 'test'] as const) assert.deepEqual(transformPreset('mnist', split), mnistNorm);
   assert.throws(() => transformPreset('imagenet', 'train'), OptionError);
   const ds = makeDataset(4, [1, 28, 28], 5);
   assert.throws(() => new DataLoader(ds, { batchSize: 2, shuffle: false, seed: 0, transform: transformPreset('cifar10', 'train') }), /normalize\.mean: needs 1 value for 1-channel images/);
   assert.throws(() => new DataLoader(ds, { batchSize: 0, shuffle: false, seed: 0 }), /batchSize must be a positive integer/);
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function assertSameBatches(got: Batch[], want: Batch[], what: string): void {
+  assert.equal(got.length, want.length, what);
+  for (let i = 0; i < want.length; i++) {
+    assert.deepEqual(got[i].indices, want[i].indices, `${what}, batch ${i}`);
+    assert.deepEqual(got[i].x.data, want[i].x.data, `${what}, batch ${i}`);
+  }
+}
+
+test('one worker serves every epoch; the next epoch\'s first batch is prepared ahead; an early break or a skipped epoch is harmless', async () => {
+  // A deliberately slow transform: 128 images of 3x48x48 per batch, crop + flip + normalize.
+  const spec: TransformSpec = { randomCrop: { size: 48, padding: 4 }, hflip: true, normalize: { mean: [0.5], std: [0.25] } };
+  const ds = makeDataset(512, [3, 48, 48], 6);
+  const opts = { batchSize: 128, shuffle: true, seed: 9, transform: spec };
+  const ref = new DataLoader(ds, { ...opts, prefetch: false });
+  const loader = new DataLoader(ds, { ...opts, prefetch: true });
+  let transformMs = Infinity; // the fastest of 3 (warm) main-thread preparations of one batch
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    transformBatch(ds.images, ds.imageShape, ref.order(1).subarray(0, 128), spec, augmentKey(9, 1));
+    transformMs = Math.min(transformMs, performance.now() - t0);
+  }
+  try {
+    assert.equal(loader.workerStarts, 0);
+    assertSameBatches(await collect(loader, 0), await collect(ref, 0), 'epoch 0');
+    assert.equal(loader.workerStarts, 1);
+    // The consumer is busy elsewhere (evaluation, say); meanwhile the worker prepares epoch 1.
+    await sleep(200 + 10 * transformMs);
+    const epoch1 = await collect(loader, 1);
+    assertSameBatches(epoch1, await collect(ref, 1), 'epoch 1');
+    assert.equal(loader.workerStarts, 1, 'epoch 1 reused the worker');
+    assert.ok(
+      epoch1[0].waitMs < transformMs / 4,
+      `epoch 1 waited ${epoch1[0].waitMs.toFixed(2)} ms for its first batch (one batch takes ${transformMs.toFixed(1)} ms to prepare): not prefetched`,
+    );
+    // Break out of epoch 2 after one batch; epoch 3 is complete and exact on the same worker.
+    for await (const b of loader.batches(2)) {
+      assert.deepEqual(b.indices, ref.order(2).subarray(0, 128));
+      break;
+    }
+    assertSameBatches(await collect(loader, 3), await collect(ref, 3), 'epoch 3 after a break');
+    // Epoch 7 when epoch 4 was prepared ahead: the guess is dropped, the batches are still right.
+    assertSameBatches(await collect(loader, 7), await collect(ref, 7), 'epoch 7 after epoch 3');
+    assert.equal(loader.workerStarts, 1);
+  } finally {
+    await loader.close();
+  }
+  await assert.rejects(async () => collect(loader, 0), OptionError);
+
+  // An evaluation loader (no shuffle, no random transform) asks for epoch 0 every time: also ahead.
+  const evalSpec: TransformSpec = { normalize: { mean: [0.5], std: [0.25] } };
+  const evalRef = new DataLoader(ds, { batchSize: 128, shuffle: false, seed: 9, transform: evalSpec, prefetch: false });
+  const evalLoader = new DataLoader(ds, { batchSize: 128, shuffle: false, seed: 9, transform: evalSpec, prefetch: true });
+  let evalMs = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    transformBatch(ds.images, ds.imageShape, evalRef.order(0).subarray(0, 128), evalSpec, 0);
+    evalMs = Math.min(evalMs, performance.now() - t0);
+  }
+  try {
+    const want = await collect(evalRef, 0);
+    assertSameBatches(await collect(evalLoader, 0), want, 'first evaluation');
+    await sleep(200 + 10 * transformMs);
+    const again = await collect(evalLoader, 0);
+    assertSameBatches(again, want, 'second evaluation');
+    assert.equal(evalLoader.workerStarts, 1);
+    assert.ok(
+      again[0].waitMs < evalMs / 4,
+      `second evaluation waited ${again[0].waitMs.toFixed(2)} ms for its first batch (one batch takes ${evalMs.toFixed(1)} ms to prepare): not prefetched`,
+    );
+  } finally {
+    await evalLoader.close();
+  }
 });
 
 /** Runs `code` as an ES module in a child Node process; resolves with its exit code, stdout and time. */
@@ -227,6 +308,7 @@ test('the process exits after an early break, an abandoned iterator, or a finish
     break: `${setup} let k = 0; for await (const b of loader.batches(0)) { if (++k === 2) break; } console.log('done', k);`,
     abandoned: `${setup} const it = loader.batches(0)[Symbol.asyncIterator](); await it.next(); await it.next(); console.log('done', 2);`,
     finished: `${setup} let k = 0; for await (const b of loader.batches(0)) k++; console.log('done', k);`,
+    twoEpochs: `${setup} let k = 0; for (const e of [0, 1]) for await (const b of loader.batches(e)) k++; console.log('done', k);`,
   };
   const results = await Promise.all(Object.values(cases).map((code) => runChild(code, 15000)));
   const names = Object.keys(cases);
@@ -236,4 +318,5 @@ test('the process exits after an early break, an abandoned iterator, or a finish
     assert.ok(r.ms < 10000, `${names[i]}: took ${r.ms.toFixed(0)} ms to exit`);
   });
   assert.match(results[2].stdout, /done 79/);
+  assert.match(results[3].stdout, /done 158/);
 });

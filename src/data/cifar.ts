@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataError } from '../core/errors.js';
-import { sharedBytes, type Dataset, type Split } from './dataset.js';
+import { checkLabels, sharedBytes, type Dataset, type Split } from './dataset.js';
 import { fmtBytes, readDataFile, requireFile, resolveDataDir, type FileSpec } from './files.js';
 
 const PIXELS = 3 * 32 * 32;
@@ -62,7 +62,7 @@ function readRecordFiles(files: string[], fmt: RecordFormat): { bytes: Uint8Arra
  * Parses CIFAR records from `files` (in order) into one Dataset-shaped pair of arrays. Checks
  * record sizes and label ranges, naming the file at fault.
  */
-export function readCifarRecords(files: string[], fmt: RecordFormat): { count: number; images: Uint8Array; labels: Uint8Array } {
+function readCifarRecords(files: string[], fmt: RecordFormat): { count: number; images: Uint8Array; labels: Uint8Array } {
   const parts = readRecordFiles(files, fmt);
   const count = parts.reduce((s, p) => s + p.count, 0);
   const images = sharedBytes(count * PIXELS);
@@ -70,15 +70,14 @@ export function readCifarRecords(files: string[], fmt: RecordFormat): { count: n
   const pixelOffset = fmt.recordBytes - PIXELS;
   let n = 0;
   for (const { bytes, file, count: c } of parts) {
+    const first = n;
     for (let i = 0; i < c; i++, n++) {
       const off = i * fmt.recordBytes;
-      const label = bytes[off + fmt.labelOffset];
-      if (label >= fmt.numClasses) {
-        throw new DataError(`${file}: label ${label} of record ${i} is out of range (expected 0..${fmt.numClasses - 1})`);
-      }
-      labels[n] = label;
+      labels[n] = bytes[off + fmt.labelOffset];
       images.set(bytes.subarray(off + pixelOffset, off + fmt.recordBytes), n * PIXELS);
     }
+    // Record numbers in the message count from the start of this file.
+    checkLabels(labels.subarray(first, n), fmt.numClasses, file);
   }
   return { count, images, labels };
 }
@@ -143,6 +142,3 @@ export function loadCifar100(split: Split, dataDir: string): Dataset {
     source: file,
   };
 }
-
-export { CIFAR10_FORMAT, CIFAR100_FORMAT };
-export type { RecordFormat };

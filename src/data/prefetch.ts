@@ -38,6 +38,11 @@ export class PrefetchWorker {
     });
   }
 
+  /** True once the worker crashed, exited or was terminated: every further request is rejected. */
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
   /** Asks the worker for the transformed batch of `indices` under epoch `epoch`'s augmentation. */
   request(epoch: number, indices: Int32Array): Promise<Float32Array> {
     if (this.failure !== null) return Promise.reject(this.failure);
