@@ -7,6 +7,10 @@
  *   (native/src/kernels/counter_rng.h).
  */
 
+import { OptionError } from './errors.js';
+
+const TWO_POW_32 = 4294967296;
+
 /** lowbias32 integer finaliser (Wellons): a good 32-bit mixer built from multiply and xor-shift. */
 export function mix32(x: number): number {
   x ^= x >>> 16;
@@ -71,9 +75,19 @@ export class Rng {
     return (this.nextU32() >>> 8) / 16777216;
   }
 
-  /** Uniform integer in [0, n). */
+  /**
+   * Exactly uniform integer in [0, n), for an integer n in 1..2^32. Uses all 32 bits of a draw:
+   * u % n for u below the largest multiple of n that fits in 2^32, else a fresh draw (rejection,
+   * so no value is favoured; fewer than 2 draws on average, one for every power of two).
+   */
   int(n: number): number {
-    return Math.floor(this.next() * n);
+    if (!Number.isInteger(n) || n < 1 || n > TWO_POW_32) {
+      throw new OptionError(`Rng.int: n must be an integer in 1..2^32, got ${n}`);
+    }
+    const limit = TWO_POW_32 - (TWO_POW_32 % n);
+    let u = this.nextU32();
+    while (u >= limit) u = this.nextU32();
+    return u % n;
   }
 
   /** Uniform float in [lo, hi). */
