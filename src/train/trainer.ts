@@ -139,7 +139,6 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
       let b = 0;
       let lr = optimizer.lr;
       for await (const batch of trainLoader.batches(epoch - 1)) {
-        if (b >= batchesPerEpoch) break;
         const tStep = performance.now();
         waitMs += batch.waitMs;
         lr = schedule.lrAt(step);
@@ -172,6 +171,7 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
           imagesPerSec: meter.samples / Math.max(elapsed, 1e-9),
           etaSec: (elapsed / b) * (batchesPerEpoch - b),
         });
+        if (b >= batchesPerEpoch) break;
       }
       const trainSeconds = (performance.now() - tEpoch) / 1000;
       trainSecondsTotal += trainSeconds;
