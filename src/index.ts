@@ -16,7 +16,7 @@ export type { IsaName } from './backends/native/addon.js';
 export type { NativeIsaControl } from './backends/native/index.js';
 export { Tensor } from './tensor/tensor.js';
 export { noGrad, isGradEnabled, withScope, recordOp, setSavedTensorHooks, Node, Ctx } from './autograd/graph.js';
-export type { SavedTensorHooks, BackwardFn } from './autograd/graph.js';
+export type { SavedTensorHooks, BackwardFn, Edge } from './autograd/graph.js';
 export { backward, setGradientTransform } from './autograd/backward.js';
 export type { GradientTransform, BackwardOptions } from './autograd/backward.js';
 export * from './ops/index.js';

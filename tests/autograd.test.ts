@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  add, backward, conv2d, crossEntropy, flatten, isGradEnabled, linear, noGrad, refBackend, relu, setGradientTransform,
-  setSavedTensorHooks, ShapeError, Tensor, withBackend, withScope, type FloatArray, type Node, type Shape,
+  add, backward, conv2d, crossEntropy, flatten, isGradEnabled, LeantrainError, linear, Node, noGrad, refBackend, relu,
+  setGradientTransform, setSavedTensorHooks, ShapeError, Tensor, withBackend, withScope, type FloatArray, type Shape,
 } from '../src/index.js';
 
 function leaf(values: number[], shape: Shape): Tensor {
@@ -207,4 +207,104 @@ test('shape errors from ops name the module scope', onRef(() => {
   );
   const y = relu(leaf([1, 2], [2]));
   assert.throws(() => backward(y, { grad: Tensor.zeros([3]) }), (e: unknown) => e instanceof ShapeError && /\[3\].*\[2\]/.test(e.message));
+}));
+
+test('nodes keep edges: the producing node or the leaf itself, never an intermediate tensor', onRef(() => {
+  const x = leaf([1, -1, 2, 0, 1, 1, -2, 1, 3], [1, 1, 3, 3]);
+  const w = leaf([1, 2, -1, 1], [1, 1, 2, 2]);
+  const data = Tensor.from([1, 2, 3, 4], [1, 1, 2, 2]);
+  const h = conv2d(x, w, null);
+  const y = add(relu(h), data);
+  assert.ok(y.gradFn instanceof Node && h.gradFn instanceof Node);
+  const [toRelu, toData] = y.gradFn.inputs;
+  assert.ok(toRelu.gradFn instanceof Node);
+  assert.equal(toRelu.gradFn.op, 'relu');
+  assert.equal(toRelu.leaf, null);
+  assert.deepEqual(toData, { gradFn: null, leaf: null, requiresGrad: false, shape: [1, 1, 2, 2] });
+  assert.equal(toRelu.gradFn.inputs[0].gradFn, h.gradFn);
+  const [toX, toW] = h.gradFn.inputs;
+  assert.ok(toX.leaf === x && toW.leaf === w && toX.gradFn === null, 'leaves that require grad are kept as themselves');
+  assert.deepEqual([toX.shape, toW.shape], [[1, 1, 3, 3], [1, 1, 2, 2]]);
+  assert.equal(y.gradFn.ctx.needsInputGrad(0), true);
+  assert.equal(y.gradFn.ctx.needsInputGrad(1), false);
+}));
+
+test('ctx.saved() after a backward without retainGraph throws a LeantrainError naming the op', onRef(() => {
+  const x = leaf([1, -2, 3], [3]);
+  const y = withScope('act', () => relu(x));
+  assert.ok(y.gradFn instanceof Node);
+  const ctx = y.gradFn.ctx;
+  assert.equal(ctx.saved().length, 1);
+  backward(y);
+  assert.equal(ctx.isReleased, true);
+  assert.throws(() => ctx.saved(), (e: unknown) =>
+    e instanceof LeantrainError && /backward through 'relu' \(act\) a second time: .*released.*retainGraph: true/.test(e.message));
+}));
+
+test('a tensor is unpacked by the hooks that packed it, even after they were replaced', onRef(() => {
+  const x = leaf([1, -2, 3, 0.5], [4]);
+  const unpacks: string[] = [];
+  const prev = setSavedTensorHooks({
+    pack: (t) => new Packed(t.data.slice(), t.shape),
+    unpack: (p) => {
+      unpacks.push('codec');
+      if (!(p instanceof Packed)) throw new TypeError('not packed by this codec');
+      return new Tensor(p.data, p.shape);
+    },
+  });
+  let y: Tensor;
+  try {
+    y = relu(x);
+  } finally {
+    setSavedTensorHooks(prev);
+  }
+  backward(y);
+  assert.deepEqual(unpacks, ['codec']);
+  assert.deepEqual(grad(x), [1, 0, 1, 1]);
+}));
+
+test('ops save only what the inputs that want a gradient need', onRef(() => {
+  const packs = (fn: () => Tensor): number => {
+    let n = 0;
+    const prev = setSavedTensorHooks({ pack: (t) => (n++, t), unpack: (p) => p as Tensor });
+    try {
+      fn();
+    } finally {
+      setSavedTensorHooks(prev);
+    }
+    return n;
+  };
+  const x = Tensor.from([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]);
+  const w = Tensor.from([1, -1, 0, 2], [1, 1, 2, 2]);
+  const xg = leaf([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]);
+  const wg = leaf([1, -1, 0, 2], [1, 1, 2, 2]);
+  assert.equal(packs(() => conv2d(x, wg, null)), 1, 'frozen input: only x (for dW)');
+  assert.equal(packs(() => conv2d(xg, w, null)), 1, 'frozen weight: only the weight (for dX)');
+  assert.equal(packs(() => conv2d(xg, wg, null)), 2);
+  assert.equal(packs(() => conv2d(x, w, null)), 0, 'nothing requires grad: nothing recorded');
+  assert.equal(packs(() => linear(flatten(xg), Tensor.zeros([2, 9]), null)), 1);
+
+  // The gradients are those of the full save.
+  const y = conv2d(xg, w, null);
+  backward(y, { grad: Tensor.from([1, 2, 3, 4], [1, 1, 2, 2]) });
+  assert.deepEqual(grad(xg), [1, 1, -2, 3, 3, 0, 0, 6, 8]);
+}));
+
+test('a transform that replaces one branch\'s shared gradient leaves the other branch unchanged', onRef(() => {
+  const a = leaf([1, -1, 2], [3]);
+  const b = leaf([3, 1, -2], [3]);
+  const forward = () => add(withScope('left', () => relu(a)), withScope('right', () => relu(b)));
+  const prev = setGradientTransform((g, node) => {
+    if (node.scope !== 'left') return g;
+    const t = Tensor.empty(g.shape, g.dtype);
+    for (let i = 0; i < g.size; i++) t.data[i] = 10 * g.data[i];
+    return t;
+  });
+  try {
+    backward(forward(), { grad: Tensor.from([1, 2, 3], [3]) });
+  } finally {
+    setGradientTransform(prev);
+  }
+  assert.deepEqual(grad(a), [10, 0, 30]);
+  assert.deepEqual(grad(b), [1, 2, 0]);
 }));

@@ -1,7 +1,8 @@
 /**
  * The backward driver: walks recorded nodes from the loss in reverse creation order (a valid
  * topological order, since inputs exist before outputs), applies the gradient transform to each
- * node's incoming gradient, runs its backward function and accumulates input gradients.
+ * node's incoming gradient, runs its backward function and accumulates input gradients along the
+ * node's edges (into the producing node's pending gradient, or into a leaf's `.grad`).
  * Kernels overwrite; accumulation happens only here.
  */
 import { LeantrainError, ShapeError } from '../core/errors.js';
@@ -13,6 +14,11 @@ import { Node } from './graph.js';
 /**
  * Transforms the gradient arriving at a node's output before its backward kernels run. This is
  * where activation-gradient pruning plugs in; it must return a tensor of the same shape.
+ *
+ * The transform must not mutate `grad` in place: the same tensor may also be the gradient of
+ * another consumer (an op such as `add` or `reshape` passes its output gradient on unchanged, to
+ * both inputs). When it changes values it must return a new tensor; returning `grad` itself means
+ * "unchanged". The driver in turn never writes into a buffer it did not allocate.
  */
 export type GradientTransform = (grad: Tensor, node: Node) => Tensor;
 
@@ -84,9 +90,9 @@ export function backward(root: Tensor, opts: BackwardOptions = {}): void {
   while (stack.length > 0) {
     const n = stack.pop()!;
     nodes.push(n);
-    for (const inp of n.inputs) {
-      const f = inp.gradFn;
-      if (f instanceof Node && !seen.has(f)) {
+    for (const edge of n.inputs) {
+      const f = edge.gradFn;
+      if (f !== null && !seen.has(f)) {
         seen.add(f);
         stack.push(f);
       }
@@ -116,17 +122,17 @@ export function backward(root: Tensor, opts: BackwardOptions = {}): void {
     const grads = node.backwardFn(node.ctx, g);
     if (!opts.retainGraph) node.ctx.release();
     for (let i = 0; i < node.inputs.length; i++) {
-      const inp = node.inputs[i];
+      const edge = node.inputs[i];
       const gi = grads[i];
-      if (!inp.requiresGrad || gi === null || gi === undefined) continue;
-      if (!shapesEqual(gi.shape, inp.shape)) {
+      if (!edge.requiresGrad || gi === null || gi === undefined) continue;
+      if (!shapesEqual(gi.shape, edge.shape)) {
         throw new ShapeError(
           `backward of ${where}: gradient for input ${i} has shape ` +
-            `${formatShape(gi.shape)}, input has ${formatShape(inp.shape)}`,
+            `${formatShape(gi.shape)}, input has ${formatShape(edge.shape)}`,
         );
       }
-      if (inp.gradFn instanceof Node) accumulate(pending, inp.gradFn, gi);
-      else accumulateLeaf(inp, gi);
+      if (edge.gradFn !== null) accumulate(pending, edge.gradFn, gi);
+      else if (edge.leaf !== null) accumulateLeaf(edge.leaf, gi);
     }
   }
 }

@@ -1,9 +1,10 @@
 /**
  * Elementwise activations: relu and (inverted) dropout. Any shape; output has the input's shape.
  */
-import { recordOp } from '../autograd/graph.js';
+import { recordOp, type BackwardFn } from '../autograd/graph.js';
 import { kernels } from '../backend/active.js';
 import { checkOption } from '../core/errors.js';
+import type { Shape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { metaUint8, where } from './common.js';
 
@@ -16,12 +17,17 @@ import { metaUint8, where } from './common.js';
 export function relu(x: Tensor): Tensor {
   const y = Tensor.empty(x.shape, x.dtype);
   kernels().reluForward(x.data, y.data, x.size);
-  return recordOp('relu', [x], y, (ctx) => ctx.save(y), (ctx, dy) => {
+  return recordOp('relu', [x], y, (ctx) => ctx.save(y), reluBackward(x.shape));
+}
+
+/** Backward of relu from the saved output (y > 0 exactly where x > 0). */
+function reluBackward(shape: Shape): BackwardFn {
+  return (ctx, dy) => {
     const [ys] = ctx.saved();
-    const dx = Tensor.empty(x.shape, dy.dtype);
-    kernels().reluBackward(dy.data, ys.data, dx.data, x.size);
+    const dx = Tensor.empty(shape, dy.dtype);
+    kernels().reluBackward(dy.data, ys.data, dx.data, dx.size);
     return [dx];
-  });
+  };
 }
 
 export interface DropoutOptions {
@@ -61,10 +67,15 @@ export function dropout(x: Tensor, opts: DropoutOptions): Tensor {
     (ctx) => {
       ctx.meta.mask = mask;
     },
-    (ctx, dy) => {
-      const dx = Tensor.empty(x.shape, dy.dtype);
-      kernels().dropoutBackward(dy.data, metaUint8(ctx, 'mask'), p, dx.data, x.size);
-      return [dx];
-    },
+    dropoutBackward(x.shape, p),
   );
+}
+
+/** Backward of dropout from the mask kept in ctx.meta. */
+function dropoutBackward(shape: Shape, p: number): BackwardFn {
+  return (ctx, dy) => {
+    const dx = Tensor.empty(shape, dy.dtype);
+    kernels().dropoutBackward(dy.data, metaUint8(ctx, 'mask'), p, dx.data, dx.size);
+    return [dx];
+  };
 }

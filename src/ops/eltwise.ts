@@ -1,7 +1,7 @@
 /**
  * Elementwise binary ops. add: a + b of identical shapes (the residual connection).
  */
-import { recordOp } from '../autograd/graph.js';
+import { recordOp, type BackwardFn } from '../autograd/graph.js';
 import { kernels } from '../backend/active.js';
 import { checkShape } from '../core/errors.js';
 import { formatShape, shapesEqual } from '../core/shape.js';
@@ -21,6 +21,12 @@ export function add(a: Tensor, b: Tensor): Tensor {
   checkSameDtype(op, { a, b });
   const y = Tensor.empty(a.shape, a.dtype);
   kernels().add(a.data, b.data, y.data, a.size);
-  // Fresh copies per input: a gradient transform may edit one branch's gradient in place.
-  return recordOp('add', [a, b], y, null, (_ctx, dy) => [a.requiresGrad ? dy.clone() : null, b.requiresGrad ? dy.clone() : null]);
+  return recordOp('add', [a, b], y, null, addBackward);
 }
+
+/**
+ * Backward of add: both inputs receive the output gradient itself. Sharing it is safe: the
+ * driver never writes into a buffer it did not allocate, and gradient transforms must not
+ * mutate their input (see GradientTransform).
+ */
+const addBackward: BackwardFn = (ctx, dy) => [ctx.needsInputGrad(0) ? dy : null, ctx.needsInputGrad(1) ? dy : null];

@@ -2,11 +2,11 @@
  * crossEntropy: softmax cross-entropy with integer labels, mean over the batch.
  * Shapes: logits[N,classes], labels Int32Array(N) -> loss [] (a scalar tensor).
  */
-import { recordOp } from '../autograd/graph.js';
+import { recordOp, type BackwardFn } from '../autograd/graph.js';
 import { kernels } from '../backend/active.js';
 import type { SoftmaxDims } from '../backend/kernels.js';
 import { checkShape, UnsupportedError } from '../core/errors.js';
-import { formatShape } from '../core/shape.js';
+import { formatShape, type Shape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { metaInt32, where } from './common.js';
 
@@ -46,11 +46,16 @@ export function crossEntropy(logits: Tensor, labels: Int32Array): Tensor {
       // A copy: callers reuse label buffers between batches.
       ctx.meta.labels = labels.slice();
     },
-    (ctx, dy) => {
-      const [ps] = ctx.saved();
-      const dlogits = Tensor.empty(logits.shape, dy.dtype);
-      kernels().softmaxCrossEntropyBackward(ps.data, metaInt32(ctx, 'labels'), dy.data[0] / N, dlogits.data, d);
-      return [dlogits];
-    },
+    crossEntropyBackward(logits.shape, d),
   );
+}
+
+/** Backward of crossEntropy from the saved softmax probabilities and the labels in ctx.meta. */
+function crossEntropyBackward(shape: Shape, d: SoftmaxDims): BackwardFn {
+  return (ctx, dy) => {
+    const [ps] = ctx.saved();
+    const dlogits = Tensor.empty(shape, dy.dtype);
+    kernels().softmaxCrossEntropyBackward(ps.data, metaInt32(ctx, 'labels'), dy.data[0] / d.N, dlogits.data, d);
+    return [dlogits];
+  };
 }

@@ -7,12 +7,12 @@
  * is the affine map y = gamma * (x - runningMean) / sqrt(runningVar + eps) + beta, whose backward
  * is computed here in TS (it is rare in training, never on the hot path).
  */
-import { recordOp } from '../autograd/graph.js';
+import { recordOp, type BackwardFn } from '../autograd/graph.js';
 import { kernels } from '../backend/active.js';
 import type { ChannelDims } from '../backend/kernels.js';
 import { allocFloat, type FloatArray } from '../core/dtype.js';
 import { checkOption, checkShape } from '../core/errors.js';
-import { formatShape } from '../core/shape.js';
+import { formatShape, type Shape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkSameDtype, metaFloat, where } from './common.js';
 
@@ -82,14 +82,7 @@ export function batchNorm2d(
       ctx.meta.mean = mean;
       ctx.meta.invStd = invStd;
     },
-    (ctx, dy) => {
-      const [xs, gs] = ctx.saved();
-      const dx = Tensor.empty(x.shape, dy.dtype);
-      const dgamma = Tensor.empty([C], dy.dtype);
-      const dbeta = Tensor.empty([C], dy.dtype);
-      evalBackward(dy.data, xs.data, gs.data, metaFloat(ctx, 'mean'), metaFloat(ctx, 'invStd'), dx.data, dgamma.data, dbeta.data, d);
-      return [dx, dgamma, dbeta];
-    },
+    batchNormBackward(x.shape, d, 'mean', 'invStd', false),
   );
 }
 
@@ -111,17 +104,26 @@ function batchNormTrain(
       ctx.meta.saveMean = saveMean;
       ctx.meta.saveInvStd = saveInvStd;
     },
-    (ctx, dy) => {
-      const [xs, gs] = ctx.saved();
-      const dx = Tensor.empty(x.shape, dy.dtype);
-      const dgamma = Tensor.empty([d.C], dy.dtype);
-      const dbeta = Tensor.empty([d.C], dy.dtype);
-      kernels().batchNormBackward(
-        dy.data, xs.data, gs.data, metaFloat(ctx, 'saveMean'), metaFloat(ctx, 'saveInvStd'), dx.data, dgamma.data, dbeta.data, d,
-      );
-      return [dx, dgamma, dbeta];
-    },
+    batchNormBackward(x.shape, d, 'saveMean', 'saveInvStd', true),
   );
+}
+
+/**
+ * Backward of batchNorm2d from the saved input and gamma and the per-channel mean / inverse
+ * standard deviation in ctx.meta (batch statistics in training, running ones in eval).
+ */
+function batchNormBackward(shape: Shape, d: ChannelDims, meanKey: string, invStdKey: string, training: boolean): BackwardFn {
+  return (ctx, dy) => {
+    const [xs, gs] = ctx.saved();
+    const dx = Tensor.empty(shape, dy.dtype);
+    const dgamma = Tensor.empty([d.C], dy.dtype);
+    const dbeta = Tensor.empty([d.C], dy.dtype);
+    const mean = metaFloat(ctx, meanKey);
+    const invStd = metaFloat(ctx, invStdKey);
+    if (training) kernels().batchNormBackward(dy.data, xs.data, gs.data, mean, invStd, dx.data, dgamma.data, dbeta.data, d);
+    else evalBackward(dy.data, xs.data, gs.data, mean, invStd, dx.data, dgamma.data, dbeta.data, d);
+    return [dx, dgamma, dbeta];
+  };
 }
 
 /** Backward of the eval-mode affine map: dx = dy*gamma*invStd, dgamma = sum dy*xhat, dbeta = sum dy. */

@@ -3,11 +3,11 @@
  * count_include_pad=True) and global average pool (AdaptiveAvgPool2d(1)).
  * Shapes: x[N,C,H,W] -> y[N,C,P,Q]; R x S window.
  */
-import { recordOp } from '../autograd/graph.js';
+import { recordOp, type BackwardFn } from '../autograd/graph.js';
 import { kernels } from '../backend/active.js';
 import type { ChannelDims, Pool2dDims } from '../backend/kernels.js';
 import { checkOption, checkShape } from '../core/errors.js';
-import { convOutSize, formatShape } from '../core/shape.js';
+import { convOutSize, formatShape, type Shape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { intPair, metaInt32, where, type IntPair } from './common.js';
 
@@ -60,12 +60,17 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
     (ctx) => {
       ctx.meta.argmax = argmax;
     },
-    (ctx, dy) => {
-      const dx = Tensor.empty(x.shape, dy.dtype);
-      kernels().maxPool2dBackward(dy.data, metaInt32(ctx, 'argmax'), dx.data, d);
-      return [dx];
-    },
+    maxPoolBackward(x.shape, d),
   );
+}
+
+/** Backward of maxPool2d from the argmax kept in ctx.meta. */
+function maxPoolBackward(shape: Shape, d: Pool2dDims): BackwardFn {
+  return (ctx, dy) => {
+    const dx = Tensor.empty(shape, dy.dtype);
+    kernels().maxPool2dBackward(dy.data, metaInt32(ctx, 'argmax'), dx.data, d);
+    return [dx];
+  };
 }
 
 /**
@@ -78,11 +83,16 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const d = pool2dDims('avgPool2d', x, opts);
   const y = Tensor.empty([d.N, d.C, d.P, d.Q], x.dtype);
   kernels().avgPool2dForward(x.data, y.data, d);
-  return recordOp('avgPool2d', [x], y, null, (_ctx, dy) => {
-    const dx = Tensor.empty(x.shape, dy.dtype);
+  return recordOp('avgPool2d', [x], y, null, avgPoolBackward(x.shape, d));
+}
+
+/** Backward of avgPool2d: needs only the dims. */
+function avgPoolBackward(shape: Shape, d: Pool2dDims): BackwardFn {
+  return (_ctx, dy) => {
+    const dx = Tensor.empty(shape, dy.dtype);
     kernels().avgPool2dBackward(dy.data, dx.data, d);
     return [dx];
-  });
+  };
 }
 
 /**
@@ -99,9 +109,14 @@ export function adaptiveAvgPool2d1(x: Tensor): Tensor {
   const d: ChannelDims = { N, C, HW: H * W };
   const y = Tensor.empty([N, C, 1, 1], x.dtype);
   kernels().globalAvgPoolForward(x.data, y.data, d);
-  return recordOp('adaptiveAvgPool2d1', [x], y, null, (_ctx, dy) => {
-    const dx = Tensor.empty(x.shape, dy.dtype);
+  return recordOp('adaptiveAvgPool2d1', [x], y, null, globalAvgPoolBackward(x.shape, d));
+}
+
+/** Backward of adaptiveAvgPool2d1: needs only the dims. */
+function globalAvgPoolBackward(shape: Shape, d: ChannelDims): BackwardFn {
+  return (_ctx, dy) => {
+    const dx = Tensor.empty(shape, dy.dtype);
     kernels().globalAvgPoolBackward(dy.data, dx.data, d);
     return [dx];
-  });
+  };
 }

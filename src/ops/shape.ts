@@ -2,7 +2,7 @@
  * Shape ops: reshape and flatten (views sharing storage) and the option-A ResNet shortcut
  * (strided subsampling plus zero channels, He et al. 2016), whose data movement is done in TS.
  */
-import { recordOp } from '../autograd/graph.js';
+import { recordOp, type BackwardFn } from '../autograd/graph.js';
 import { checkOption, checkShape } from '../core/errors.js';
 import { formatShape, shapeSize, type Shape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -32,7 +32,12 @@ function resolveShape(op: string, x: Tensor, shape: Shape): number[] {
 
 function viewOp(name: string, x: Tensor, shape: Shape): Tensor {
   const y = new Tensor(x.data, shape);
-  return recordOp(name, [x], y, null, (_ctx, dy) => [dy.view(x.shape)]);
+  return recordOp(name, [x], y, null, viewBackward(x.shape));
+}
+
+/** Backward of a view op: the output gradient seen in the input's shape (shared storage). */
+function viewBackward(shape: Shape): BackwardFn {
+  return (_ctx, dy) => [dy.view(shape)];
 }
 
 /**
@@ -99,8 +104,17 @@ export function shortcutPadA(x: Tensor, outChannels: number, stride: number): Te
       }
     }
   }
-  return recordOp('shortcutPadA', [x], y, null, (_ctx, dy) => {
-    const dx = Tensor.zeros(x.shape, dy.dtype);
+  return recordOp('shortcutPadA', [x], y, null, shortcutPadABackward(x.shape, K, stride));
+}
+
+/** Backward of shortcutPadA: scatters the gradient of the kept channels and pixels back to x. */
+function shortcutPadABackward(xShape: Shape, K: number, stride: number): BackwardFn {
+  const [N, C, H, W] = xShape;
+  const P = Math.ceil(H / stride);
+  const Q = Math.ceil(W / stride);
+  const before = Math.floor((K - C) / 2);
+  return (_ctx, dy) => {
+    const dx = Tensor.zeros(xShape, dy.dtype);
     const g = dy.data;
     const dxd = dx.data;
     for (let n = 0; n < N; n++) {
@@ -113,5 +127,5 @@ export function shortcutPadA(x: Tensor, outChannels: number, stride: number): Te
       }
     }
     return [dx];
-  });
+  };
 }
