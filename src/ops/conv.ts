@@ -3,15 +3,13 @@
  * records the graph node and dispatches the backend's conv kernels.
  * Shapes: x[N,C,H,W], weight[K,C,R,S], bias[K] -> y[N,K,P,Q].
  */
-import { recordOp, type BackwardFn } from '../autograd/graph.js';
 import { kernels } from '../backend/active.js';
 import type { Conv2dDims } from '../backend/kernels.js';
 import { checkShape } from '../core/errors.js';
-import { convOutSize, formatShape, type Shape } from '../core/shape.js';
+import { convOutSize, formatShape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkSameDtype, intPair, where, type IntPair } from './common.js';
-
-export { where } from './common.js';
+import { recordWeightedOp, type WeightedBackwardKernels } from './weighted.js';
 
 export interface Conv2dOptions {
   /** Step between windows (default 1). */
@@ -58,43 +56,13 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, opts: Con
   checkSameDtype(where('conv2d'), { input: x, weight, bias });
   const y = Tensor.empty([d.N, d.K, d.P, d.Q], x.dtype);
   kernels().conv2dForward(x.data, weight.data, bias ? bias.data : null, y.data, d);
-  const inputs = bias ? [x, weight, bias] : [x, weight];
-  // dW/db need x, dx needs the weight: save only what the inputs that want a gradient need.
-  const needX = weight.requiresGrad || (bias !== null && bias.requiresGrad);
-  const needW = x.requiresGrad;
-  return recordOp(
-    'conv2d',
-    inputs,
-    y,
-    (ctx) => {
-      if (needX) ctx.save(x);
-      if (needW) ctx.save(weight);
-    },
-    conv2dBackward(d, x.shape, weight.shape, bias === null ? null : bias.shape, needX, needW),
-  );
+  return recordWeightedOp('conv2d', x, weight, bias, y, conv2dBackwardKernels(d));
 }
 
-/** Backward of conv2d; captures only shapes and dims (the tensors come from ctx.saved()). */
-function conv2dBackward(
-  d: Conv2dDims, xShape: Shape, wShape: Shape, bShape: Shape | null, savedX: boolean, savedW: boolean,
-): BackwardFn {
-  return (ctx, dy) => {
-    const saved = ctx.saved();
-    const xs = savedX ? saved[0] : null;
-    const ws = savedW ? saved[savedX ? 1 : 0] : null;
-    const k = kernels();
-    let dx: Tensor | null = null;
-    if (ws !== null) {
-      dx = Tensor.empty(xShape, dy.dtype);
-      k.conv2dBackwardInput(dy.data, ws.data, dx.data, d);
-    }
-    let dw: Tensor | null = null;
-    let db: Tensor | null = null;
-    if (xs !== null) {
-      dw = Tensor.empty(wShape, dy.dtype);
-      db = bShape ? Tensor.empty(bShape, dy.dtype) : null;
-      k.conv2dBackwardWeight(xs.data, dy.data, dw.data, db ? db.data : null, d);
-    }
-    return bShape ? [dx, dw, db] : [dx, dw];
+/** conv2d's backward products bound to its dims (module level: captures no tensor). */
+function conv2dBackwardKernels(d: Conv2dDims): WeightedBackwardKernels {
+  return {
+    input: (dy, w, dx) => kernels().conv2dBackwardInput(dy, w, dx, d),
+    weight: (x, dy, dw, db) => kernels().conv2dBackwardWeight(x, dy, dw, db, d),
   };
 }

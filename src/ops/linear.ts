@@ -2,13 +2,13 @@
  * linear: fully connected layer y = x W^T + b (PyTorch weight layout OUT x IN).
  * Shapes: x[N,IN], weight[OUT,IN], bias[OUT] -> y[N,OUT].
  */
-import { recordOp, type BackwardFn } from '../autograd/graph.js';
 import { kernels } from '../backend/active.js';
 import type { LinearDims } from '../backend/kernels.js';
 import { checkShape } from '../core/errors.js';
-import { formatShape, type Shape } from '../core/shape.js';
+import { formatShape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkSameDtype, where } from './common.js';
+import { recordWeightedOp, type WeightedBackwardKernels } from './weighted.js';
 
 /**
  * Fully connected layer.
@@ -35,43 +35,13 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const d: LinearDims = { N, IN, OUT };
   const y = Tensor.empty([N, OUT], x.dtype);
   kernels().linearForward(x.data, weight.data, bias ? bias.data : null, y.data, d);
-  const inputs = bias ? [x, weight, bias] : [x, weight];
-  // dW/db need x, dx needs the weight: save only what the inputs that want a gradient need.
-  const needX = weight.requiresGrad || (bias !== null && bias.requiresGrad);
-  const needW = x.requiresGrad;
-  return recordOp(
-    'linear',
-    inputs,
-    y,
-    (ctx) => {
-      if (needX) ctx.save(x);
-      if (needW) ctx.save(weight);
-    },
-    linearBackward(d, x.shape, weight.shape, bias === null ? null : bias.shape, needX, needW),
-  );
+  return recordWeightedOp('linear', x, weight, bias, y, linearBackwardKernels(d));
 }
 
-/** Backward of linear; captures only shapes and dims (the tensors come from ctx.saved()). */
-function linearBackward(
-  d: LinearDims, xShape: Shape, wShape: Shape, bShape: Shape | null, savedX: boolean, savedW: boolean,
-): BackwardFn {
-  return (ctx, dy) => {
-    const saved = ctx.saved();
-    const xs = savedX ? saved[0] : null;
-    const ws = savedW ? saved[savedX ? 1 : 0] : null;
-    const k = kernels();
-    let dx: Tensor | null = null;
-    if (ws !== null) {
-      dx = Tensor.empty(xShape, dy.dtype);
-      k.linearBackwardInput(dy.data, ws.data, dx.data, d);
-    }
-    let dw: Tensor | null = null;
-    let db: Tensor | null = null;
-    if (xs !== null) {
-      dw = Tensor.empty(wShape, dy.dtype);
-      db = bShape ? Tensor.empty(bShape, dy.dtype) : null;
-      k.linearBackwardWeight(xs.data, dy.data, dw.data, db ? db.data : null, d);
-    }
-    return bShape ? [dx, dw, db] : [dx, dw];
+/** linear's backward products bound to its dims (module level: captures no tensor). */
+function linearBackwardKernels(d: LinearDims): WeightedBackwardKernels {
+  return {
+    input: (dy, w, dx) => kernels().linearBackwardInput(dy, w, dx, d),
+    weight: (x, dy, dw, db) => kernels().linearBackwardWeight(x, dy, dw, db, d),
   };
 }

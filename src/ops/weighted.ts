@@ -1,0 +1,77 @@
+/**
+ * The shared shape of ops whose forward is y = f(x, weight) + bias and whose backward is two
+ * products: dx from (dy, weight) and dweight/dbias from (x, dy). conv2d and linear record through
+ * here; each supplies its two backward kernels. Sparse backward twins (activation-gradient
+ * pruning) slot in as other kernels behind the same two entries.
+ */
+import { recordOp, type BackwardFn } from '../autograd/graph.js';
+import type { FloatArray } from '../core/dtype.js';
+import type { Shape } from '../core/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/** The two backward products of a weighted op, bound to its dims. Kernels overwrite outputs. */
+export interface WeightedBackwardKernels {
+  /** dx = backward-input(dy, weight). */
+  input(dy: FloatArray, weight: FloatArray, dx: FloatArray): void;
+  /** dweight (and dbias when not null) = backward-weight(x, dy). */
+  weight(x: FloatArray, dy: FloatArray, dw: FloatArray, dbias: FloatArray | null): void;
+}
+
+/**
+ * Records `y = op(x, weight, bias)`, saving only what the inputs that want a gradient need:
+ * x for dW/db, the weight for dx.
+ * `backwardKernels` must be built outside the caller's scope that holds `x` (a module-level
+ * factory taking only dims), so the backward closure keeps no activation alive; the saved-tensor
+ * hooks decide that.
+ */
+export function recordWeightedOp(
+  op: string,
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  y: Tensor,
+  backwardKernels: WeightedBackwardKernels,
+): Tensor {
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  const needX = weight.requiresGrad || (bias !== null && bias.requiresGrad);
+  const needW = x.requiresGrad;
+  return recordOp(
+    op,
+    inputs,
+    y,
+    (ctx) => {
+      if (needX) ctx.save(x);
+      if (needW) ctx.save(weight);
+    },
+    weightedBackward(backwardKernels, x.shape, weight.shape, bias === null ? null : bias.shape, needX, needW),
+  );
+}
+
+/** The backward function; captures only shapes, flags and the kernels (tensors come from ctx.saved()). */
+function weightedBackward(
+  kern: WeightedBackwardKernels,
+  xShape: Shape,
+  wShape: Shape,
+  bShape: Shape | null,
+  savedX: boolean,
+  savedW: boolean,
+): BackwardFn {
+  return (ctx, dy) => {
+    const saved = ctx.saved();
+    const xs = savedX ? saved[0] : null;
+    const ws = savedW ? saved[savedX ? 1 : 0] : null;
+    let dx: Tensor | null = null;
+    if (ws !== null) {
+      dx = Tensor.empty(xShape, dy.dtype);
+      kern.input(dy.data, ws.data, dx.data);
+    }
+    let dw: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (xs !== null) {
+      dw = Tensor.empty(wShape, dy.dtype);
+      db = bShape ? Tensor.empty(bShape, dy.dtype) : null;
+      kern.weight(xs.data, dy.data, dw.data, db ? db.data : null);
+    }
+    return bShape ? [dx, dw, db] : [dx, dw];
+  };
+}
