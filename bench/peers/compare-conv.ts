@@ -9,7 +9,8 @@
  * leantrain / PyTorch (< 1: leantrain is faster). Alternating the two in rounds spreads the noise
  * of a shared machine over both sides. PyTorch is optional: only this script needs it.
  * Options: --model, --batch, --threads (default: leantrain's current count), --repeats (10),
- * --warmup (2), --rounds (1), --python (/usr/bin/python3), --json (print everything as JSON).
+ * --warmup (2), --rounds (1), --python (/usr/bin/python3), --json (print everything as JSON),
+ * --markdown (the table as Markdown, as in bench/README.md).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string' },
       python: { type: 'string', default: '/usr/bin/python3' },
       json: { type: 'boolean', default: false },
+      markdown: { type: 'boolean', default: false },
     },
   });
   const model = values.model ?? 'resnet20';
@@ -133,6 +135,15 @@ async function main(): Promise<void> {
     return;
   }
   const m = lt.machine;
+  if (values.markdown) {
+    process.stdout.write(
+      `${model}, batch ${batch}, ${threads} thread(s): median ms of ${repeats} runs after ${warmup} warm-up, median over ${rounds} round(s); ` +
+        `${m.date.slice(0, 10)}\n\n| shape | kernel | leantrain ms | PyTorch ms | ratio |\n| --- | --- | ---: | ---: | ---: |\n` +
+        rows.map((r) => `| ${r.shape} | ${r.kernel} | ${r.leantrainMs.toFixed(2)} | ${r.pytorchMs.toFixed(2)} | ${r.ratio.toFixed(2)} |`).join('\n') +
+        `\n\nworst ratio ${worst.toFixed(2)}, geometric mean ${geo.toFixed(2)}\n`,
+    );
+    return;
+  }
   process.stdout.write(
     `conv kernels of ${model}, batch ${batch}, ${threads} thread(s); median of ${repeats} runs after ${warmup} warm-up, ` +
       `median over ${rounds} round(s)\n` +

@@ -125,6 +125,50 @@ void pack_panel(const float* src, const int64_t* off, int kcl, int64_t js, const
   }
 }
 
+/** Dense outputs: a piece of a tile's vector whose selected lanes go to consecutive outputs. */
+struct Seg {
+  int v, cnt;      // vector of the tile, lanes selected
+  uint32_t mask;   // which lanes
+  int64_t out;     // output offset of the first selected lane, for output channel 0
+};
+
+/** The runs of a tile cut at vector boundaries, merging pieces of one vector with adjacent outputs. */
+int tile_segs(const Run* runs, int nruns, Seg* segs) {
+  int ns = 0;
+  for (int r = 0; r < nruns; r++) {
+    int t = runs[r].t, len = runs[r].len;
+    int64_t o = runs[r].out;
+    while (len > 0) {
+      const int v = t / VL, lane = t % VL, n = imin(len, VL - lane);
+      const uint32_t m = static_cast<uint32_t>(((1ull << n) - 1ull) << lane);
+      if (ns > 0 && segs[ns - 1].v == v && segs[ns - 1].out + segs[ns - 1].cnt == o) {
+        segs[ns - 1].mask |= m;
+        segs[ns - 1].cnt += n;
+      } else {
+        segs[ns++] = Seg{v, n, m, o};
+      }
+      t += n;
+      len -= n;
+      o += n;
+    }
+  }
+  return ns;
+}
+
+/** Dense outputs (osw == 1): each piece is one compress and one masked store per channel. */
+void scatter_segs(const Plan& p, const float* ct, int k0, const Seg* segs, int nsegs, const float* bias, float* out) {
+  const int rows = imin(MR, p.Kout - k0);
+  for (int i = 0; i < rows; i++) {
+    float* base = out + (k0 + i) * p.out_ch;
+    const float* c = ct + i * NR;
+    const vf bv = set1(bias ? bias[k0 + i] : 0.0f);
+    for (int q = 0; q < nsegs; q++) {
+      const Seg& sg = segs[q];
+      store_partial(base + sg.out, compress(add(load(c + sg.v * VL), bv), sg.mask), sg.cnt);
+    }
+  }
+}
+
 /** Writes a finished micro-tile (+ bias) into the outputs. */
 void scatter(const Plan& p, const float* ct, int k0, const Run* runs, int nruns, const float* bias, float* out) {
   const int rows = imin(MR, p.Kout - k0);
@@ -149,6 +193,23 @@ void scatter(const Plan& p, const float* ct, int k0, const Run* runs, int nruns,
       }
     }
   }
+}
+
+/** Writes every channel block of a finished tile. Dense outputs with a one-instruction compress
+ * go through pieces (fewer, unmasked-length operations); the rest run by run. */
+void finish_tile(const Plan& p, const float* ct, int nkb, const Run* runs, int nruns, Seg* segs, const float* bias,
+                 float* out) {
+#if defined(LT_SIMD_AVX512)
+  constexpr bool fast_compress = true;
+#else
+  constexpr bool fast_compress = false;  // emulated: the run-by-run path is cheaper
+#endif
+  if (fast_compress && p.osw == 1) {
+    const int nsegs = tile_segs(runs, nruns, segs);
+    for (int kb = 0; kb < nkb; kb++) scatter_segs(p, ct + kb * MR * NR, kb * MR, segs, nsegs, bias, out);
+    return;
+  }
+  for (int kb = 0; kb < nkb; kb++) scatter(p, ct + kb * MR * NR, kb * MR, runs, nruns, bias, out);
 }
 
 /** Zeroes the outputs of a phase that no tap reaches (e.g. odd rows of a 1x1 stride-2 conv). */
@@ -198,6 +259,7 @@ void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
     if (sbufs.size() < plans.size()) sbufs.resize(plans.size());
     bool fresh = true;
     Run runs[NR];
+    Seg segs[NR];
     thread_local std::vector<uint32_t> mbuf;  // packed mode: one bit mask per vector of a tile's source window
 #pragma omp for schedule(static)
     for (int grp = 0; grp < ngroups; grp++) {
@@ -239,7 +301,7 @@ void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
                     ct + kb * MR * NR, kc0 > 0);
               }
             }
-            for (int kb = 0; kb < nkb; kb++) scatter(p, ct + kb * MR * NR, kb * MR, runs, nruns, bias, out);
+            finish_tile(p, ct, nkb, runs, nruns, segs, bias, out);
           }
           continue;
         }
@@ -253,7 +315,7 @@ void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
                   ct + kb * MR * NR, kc0 > 0);
             }
           }
-          for (int kb = 0; kb < nkb; kb++) scatter(p, ct + kb * MR * NR, kb * MR, runs, nruns, bias, out);
+          finish_tile(p, ct, nkb, runs, nruns, segs, bias, out);
         }
       }
       fresh = false;

@@ -62,6 +62,8 @@ inline void reduce_add4(vf a, vf b, vf c, vf d, float* out) {
   const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
   _mm_storeu_ps(out, q);
 }
+/** The lanes of a selected by mask (bit l = lane l), packed to the front; the rest zero. */
+inline vf compress(vf a, uint32_t mask) { return {_mm512_maskz_compress_ps((__mmask16)mask, a.v)}; }
 /** Packs the lanes of a selected by mask (bit l = lane l) to the front of p; returns how many.
  * Writes a whole vector at p: up to VL - 1 floats past the packed ones are clobbered. */
 inline int compress_store(float* p, vf a, uint32_t mask) {
@@ -137,6 +139,14 @@ inline void reduce_add4(vf a, vf b, vf c, vf d, float* out) {
   const __m128 q = _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
   _mm_storeu_ps(out, q);
 }
+inline vf compress(vf a, uint32_t mask) {
+  alignas(32) float t[8], u[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  _mm256_store_ps(t, a.v);
+  int n = 0;
+  for (int l = 0; l < 8; l++)
+    if (mask >> l & 1u) u[n++] = t[l];
+  return {_mm256_load_ps(u)};
+}
 inline int compress_store(float* p, vf a, uint32_t mask) {
   alignas(32) float t[8];
   _mm256_store_ps(t, a.v);
@@ -192,6 +202,7 @@ inline void deinterleave(vf a, vf b, vf& ev, vf& od) {
 inline void store_even(float* p, vf a, int n) {
   if (n > 0) *p = a.v;
 }
+inline vf compress(vf a, uint32_t mask) { return {mask & 1u ? a.v : 0.0f}; }
 inline int compress_store(float* p, vf a, uint32_t mask) {
   if (!(mask & 1u)) return 0;
   *p = a.v;
