@@ -65,6 +65,15 @@ void conv2d_forward(const float* x, const float* w, const float* bias, float* y,
 void conv2d_backward_input(const float* dy, const float* w, float* dx, const Conv2dDims& d) {
   if (degenerate(d)) return;
   const int sh = d.strideH, sw = d.strideW;
+  // One source origin for all phases, the smallest dy offset o = (a + pad - r) / s of any tap,
+  // so that the phases share one padded copy of dy (run_plans builds it once per image group).
+  int ro = d.P, co = d.Q;
+  for (int a = 0; a < sh; a++)
+    for (int r = 0; r < d.R; r++)
+      if (((a + d.padH - r) % sh + sh) % sh == 0) ro = imin(ro, (a + d.padH - r) / sh);
+  for (int b = 0; b < sw; b++)
+    for (int s = 0; s < d.S; s++)
+      if (((b + d.padW - s) % sw + sw) % sw == 0) co = imin(co, (b + d.padW - s) / sw);
   std::vector<Plan> plans;
   std::vector<std::pair<std::vector<int>, std::vector<int>>> rs;  // taps (r, s) of each phase
   for (int a = 0; a < sh && a < d.H; a++) {
@@ -82,10 +91,8 @@ void conv2d_backward_input(const float* dy, const float* w, float* dx, const Con
           os.push_back((b + d.padW - s) / sw);
         }
       const int Hph = ceil_div(d.H - a, sh), Wph = ceil_div(d.W - b, sw);
-      // Smallest dy offset of the phase's taps (r increases -> o decreases): the source origin.
-      const int omin_r = tr.empty() ? 0 : or_.back(), omin_s = ts.empty() ? 0 : os.back();
       Plan p;
-      p.src = Source{dy, d.K, d.P, d.Q, 1, 1, omin_r, omin_s, 0, 0, Hph, Wph, 1};  // pitches: fit_plan
+      p.src = Source{dy, d.K, d.P, d.Q, 1, 1, ro, co, 0, 0, Hph, Wph, 1};  // pitches: fit_plan
       p.Kout = d.C;
       p.out_ch = static_cast<int64_t>(d.H) * d.W;
       p.out_img = d.C * p.out_ch;
@@ -97,7 +104,7 @@ void conv2d_backward_input(const float* dy, const float* w, float* dx, const Con
       p.taps.reserve(d.K * tr.size() * ts.size());
       for (int k = 0; k < d.K; k++)
         for (size_t ir = 0; ir < tr.size(); ir++)
-          for (size_t is = 0; is < ts.size(); is++) p.taps.push_back(Tap{k, or_[ir] - omin_r, os[is] - omin_s});
+          for (size_t is = 0; is < ts.size(); is++) p.taps.push_back(Tap{k, or_[ir] - ro, os[is] - co});
       plans.push_back(std::move(p));
       rs.push_back({std::move(tr), std::move(ts)});
     }

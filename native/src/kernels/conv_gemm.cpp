@@ -228,9 +228,30 @@ void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
   if (plans.empty() || N <= 0) return;
   const int threads = max_threads();
   for (Plan& p : plans) fit_plan(p);
+  // Phases that read the same input through the same origin share one source (built once per
+  // group) laid out with the largest pitches any of them needs; more padding is always valid.
+  bool shared = plans.size() > 1;
+  int max_dr = 0, max_dc = 0, Hq = 0, Wq = 0;
+  for (const Plan& p : plans) {
+    const Source &a = p.src, &b = plans[0].src;
+    shared = shared && a.in == b.in && a.C == b.C && a.H == b.H && a.W == b.W && a.sh == b.sh && a.sw == b.sw &&
+             a.ro == b.ro && a.co == b.co;
+    max_dr = imax(max_dr, p.max_dr);
+    max_dc = imax(max_dc, p.max_dc);
+    Hq = imax(Hq, a.Hq);
+    Wq = imax(Wq, a.Wq);
+  }
+  if (shared) {
+    for (Plan& p : plans) {
+      p.src.Hq = Hq;
+      p.src.Wq = Wq;
+      p.max_dr = max_dr;
+      p.max_dc = max_dc;
+    }
+  }
   const Source& s0 = plans[0].src;
   int64_t image_floats = 0;  // source floats per image over all phases (their buffers share L2)
-  for (const Plan& p : plans) image_floats += p.src.cs_count() * p.src.image_cols();
+  for (const Plan& p : plans) image_floats += shared && &p != &plans[0] ? 0 : p.src.cs_count() * p.src.image_cols();
   const int G = choose_group(N, s0.image_cols(), image_floats, threads, TARGET_COLS, MAX_SOURCE);
   for (Plan& p : plans) {
     p.src.G = G;
@@ -264,6 +285,7 @@ void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
 #pragma omp for schedule(static)
     for (int grp = 0; grp < ngroups; grp++) {
       const int n0 = grp * G, g = imin(G, N - n0);
+      bool built = false;  // shared: the group's source is built by the first phase with taps
       for (size_t pi = 0; pi < plans.size(); pi++) {
         const Plan& p = plans[pi];
         const int ntaps = static_cast<int>(p.taps.size());
@@ -272,8 +294,9 @@ void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
           continue;
         }
         const int64_t slack = source_slack(p.src, p.max_dr, p.max_dc, NR);
-        float* src = scratch_floats(sbufs[pi], p.src.cs_count() * p.src.plane() + slack);
-        build_source(p.src, n0, g, src, slack, fresh);
+        float* src = scratch_floats(sbufs[shared ? 0 : pi], p.src.cs_count() * p.src.plane() + slack);
+        if (!shared || !built) build_source(p.src, n0, g, src, slack, fresh);
+        built = true;
         const int64_t cols = p.src.cols(g);
         const int nkb = ceil_div(p.Kout, MR);
         // Accumulators of every output channel for one tile, so that a block of taps (its source
