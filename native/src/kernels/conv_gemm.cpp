@@ -286,6 +286,7 @@ void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
     for (int grp = 0; grp < ngroups; grp++) {
       const int n0 = grp * G, g = imin(G, N - n0);
       bool built = false;  // shared: the group's source is built by the first phase with taps
+      Prefetcher pf = next_group(plans[0].src, n0, G, N);
       for (size_t pi = 0; pi < plans.size(); pi++) {
         const Plan& p = plans[pi];
         const int ntaps = static_cast<int>(p.taps.size());
@@ -308,6 +309,7 @@ void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
           if (fresh) std::memset(panel, 0, sizeof(float) * ((kcs + 1) * NR + VL));  // a short last tile reads the rest
           const int64_t vcols = static_cast<int64_t>(g) * p.src.Pv * p.src.Qv;
           for (int64_t t0 = 0; t0 < vcols; t0 += NR) {
+            if (pi == 0) pf.step(t0 / NR, (vcols + NR - 1) / NR);
             const int nruns = tile_runs_packed(p, n0, t0, vcols, runs);
             const int64_t t1 = imin(NR, static_cast<int>(vcols - t0)) + t0;  // valid columns [t0, t1)
             const int64_t js = p.jpos[t0], span = p.jpos[t1 - 1] + 1 - js;
@@ -329,6 +331,7 @@ void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
           continue;
         }
         for (int64_t j0 = 0; j0 < cols; j0 += NR) {
+          if (pi == 0) pf.step(j0 / NR, (cols + NR - 1) / NR);
           const int nruns = tile_runs(p, n0, j0, cols, runs);
           if (nruns == 0) continue;
           for (int kc0 = 0; kc0 < ntaps; kc0 += kcs) {

@@ -198,6 +198,10 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* d
 #pragma omp for schedule(static)
     for (int grp = 0; grp < ngroups; grp++) {
       const int n0 = grp * G, g = imin(G, d.N - n0);
+      // The next group's x and dy stream in while this one computes (one step per tap tile).
+      Prefetcher pfx = next_group(src, n0, G, d.N);
+      Prefetcher pfd(n0 + G < d.N ? dy + static_cast<int64_t>(n0 + G) * d.K * PQ : nullptr, imin(G, d.N - n0 - G) * d.K * PQ);
+      const int64_t tiles = CRSpad / NT;
       float* sp = scratch_floats(sbuf, src.cs_count() * src.plane() + slack);
       build_source(src, n0, g, sp, slack, fresh);
       if (!packed) {
@@ -207,9 +211,14 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* d
         const int64_t len = (src.cols(g) + VL - 1) / VL * VL;
         const int kbs = dy_block(jlen, Kpad);
         for (int kb0 = 0; kb0 < Kpad; kb0 += kbs)
-          for (int m0 = 0; m0 < CRSpad; m0 += NT)
+          for (int m0 = 0; m0 < CRSpad; m0 += NT) {
+            if (kb0 == 0) {
+              pfx.step(m0 / NT, tiles);
+              pfd.step(m0 / NT, tiles);
+            }
             for (int k0 = kb0; k0 < imin(Kpad, kb0 + kbs); k0 += MK)
               ukr_dot(len, dyp + k0 * jlen, jlen, sp, off.data() + m0, part + k0 * CRSpad + m0, CRSpad);
+          }
         continue;
       }
       // dy of the group: row k = images n0.. back to back (zero past them and for k >= K).
@@ -236,6 +245,10 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* d
       const int kbs = dy_block(Lpad, Kpad);
       for (int kb0 = 0; kb0 < Kpad; kb0 += kbs) {
         for (int m0 = 0; m0 < CRSpad; m0 += NT) {
+          if (kb0 == 0) {
+            pfx.step(m0 / NT, tiles);
+            pfd.step(m0 / NT, tiles);
+          }
           for (int m = 0; m < NT; m++) {
             const float* b = sp + off[m0 + m];
             float* dst = comp + m * Lrow;  // compress_store clobbers up to VL floats past the row: the pitch has room
