@@ -139,8 +139,9 @@ test('conv kernels give the same results with 1 and 2 threads', { skip }, () => 
   // Large enough that both threads get work (several image groups).
   const d = dims([16, 16, 16, 16, 24, 3, 3, 1, 1, 1, 1]);
   const ds = dims([16, 12, 15, 15, 20, 3, 3, 2, 2, 1, 1]);
+  const dp = dims([16, 32, 4, 4, 48, 3, 3, 1, 1, 1, 1]); // packed tiles
   try {
-    for (const dd of [d, ds]) {
+    for (const dd of [d, ds, dp]) {
       const rng = new Rng(7);
       const c: Case = {
         d: dd, bias: true, x: rand(dd.N * dd.C * dd.H * dd.W, rng), w: rand(dd.K * dd.C * dd.R * dd.S, rng),
