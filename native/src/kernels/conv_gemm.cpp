@@ -330,18 +330,28 @@ void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
           }
           continue;
         }
-        for (int64_t j0 = 0; j0 < cols; j0 += NR) {
-          if (pi == 0) pf.step(j0 / NR, (cols + NR - 1) / NR);
-          const int nruns = tile_runs(p, n0, j0, cols, runs);
-          if (nruns == 0) continue;
-          for (int kc0 = 0; kc0 < ntaps; kc0 += kcs) {
-            const int kcl = imin(kcs, ntaps - kc0);
-            for (int kb = 0; kb < nkb; kb++) {
-              ukr(kcl, p.A + (static_cast<int64_t>(kb) * ntaps + kc0) * MR, src + j0, p.off.data() + kc0,
-                  ct + kb * MR * NR, kc0 > 0);
+        // Tiles run through the group's columns in one sweep (straddling images), or image by image
+        // over the rows holding valid outputs (skipping the padding rows between images: a third of
+        // the columns of a 5x5 valid conv), whichever takes fewer tiles.
+        const int64_t img = p.src.image_cols(), span = static_cast<int64_t>(p.src.Pv - 1) * p.src.Wq + p.src.Qv;
+        const bool per_image = (span + NR - 1) / NR * g < (cols + NR - 1) / NR;
+        const int64_t tiles = per_image ? (span + NR - 1) / NR * g : (cols + NR - 1) / NR;
+        int64_t tile = 0;
+        for (int gi = 0; gi < (per_image ? g : 1); gi++) {
+          const int64_t jb = per_image ? gi * img : 0, je = per_image ? jb + span : cols;
+          for (int64_t j0 = jb; j0 < je; j0 += NR, tile++) {
+            if (pi == 0) pf.step(tile, tiles);
+            const int nruns = tile_runs(p, n0, j0, je, runs);
+            if (nruns == 0) continue;
+            for (int kc0 = 0; kc0 < ntaps; kc0 += kcs) {
+              const int kcl = imin(kcs, ntaps - kc0);
+              for (int kb = 0; kb < nkb; kb++) {
+                ukr(kcl, p.A + (static_cast<int64_t>(kb) * ntaps + kc0) * MR, src + j0, p.off.data() + kc0,
+                    ct + kb * MR * NR, kc0 > 0);
+              }
             }
+            finish_tile(p, ct, nkb, runs, nruns, segs, bias, out);
           }
-          finish_tile(p, ct, nkb, runs, nruns, segs, bias, out);
         }
       }
       fresh = false;
