@@ -44,11 +44,13 @@ void conv2d_forward(const float* x, const float* w, const float* bias, float* y,
   std::vector<Plan> plans(1);
   Plan& p = plans[0];
   p.src = Source{x, d.C, d.H, d.W, d.strideH, d.strideW, -d.padH, -d.padW, 0, 0, d.P, d.Q, 1};  // pitches: fit_plan
+  p.src.na = imin(d.strideH, d.R);  // sub-planes a kernel smaller than the stride reads
+  p.src.nb = imin(d.strideW, d.S);
   p.taps.reserve(CRS);
   for (int c = 0; c < d.C; c++)
     for (int r = 0; r < d.R; r++)
       for (int s = 0; s < d.S; s++)
-        p.taps.push_back(Tap{(c * d.strideH + r % d.strideH) * d.strideW + s % d.strideW, r / d.strideH, s / d.strideW});
+        p.taps.push_back(Tap{(c * p.src.nA() + r % d.strideH) * p.src.nB() + s % d.strideW, r / d.strideH, s / d.strideW});
   p.Kout = d.K;
   float* A = weight_scratch(packed_weight_floats(d.K, CRS));
   for (int k = 0; k < d.K; k++)

@@ -212,15 +212,6 @@ void finish_tile(const Plan& p, const float* ct, int nkb, const Run* runs, int n
   for (int kb = 0; kb < nkb; kb++) scatter(p, ct + kb * MR * NR, kb * MR, runs, nruns, bias, out);
 }
 
-/** Zeroes the outputs of a phase that no tap reaches (e.g. odd rows of a 1x1 stride-2 conv). */
-void zero_phase(const Plan& p, int n0, int g, float* out) {
-  for (int gi = 0; gi < g; gi++)
-    for (int k = 0; k < p.Kout; k++)
-      for (int i = 0; i < p.src.Pv; i++)
-        for (int j = 0; j < p.src.Qv; j++)
-          out[(n0 + gi) * p.out_img + k * p.out_ch + static_cast<int64_t>(i * p.osh + p.oa) * p.oW + j * p.osw + p.ob] =
-              0.0f;
-}
 
 }  // namespace
 
@@ -272,6 +263,8 @@ void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
   std::vector<int64_t> panel_off(static_cast<size_t>(KC) + 1);  // packed panels: tap kk at kk*NR
   for (int kk = 0; kk <= KC; kk++) panel_off[kk] = static_cast<int64_t>(kk) * NR;
   const int ngroups = ceil_div(N, G);
+  bool any_empty = false;
+  for (const Plan& p : plans) any_empty = any_empty || p.taps.empty();
 #pragma omp parallel if (ngroups > 1)
   {
     // One source buffer per plan (phase): each keeps its zero padding from group to group.
@@ -286,14 +279,14 @@ void run_plans(std::vector<Plan>& plans, int N, const float* bias, float* out) {
     for (int grp = 0; grp < ngroups; grp++) {
       const int n0 = grp * G, g = imin(G, N - n0);
       bool built = false;  // shared: the group's source is built by the first phase with taps
+      // A phase no tap reaches (odd rows and columns of a 1x1 stride-2 conv's dx) is zero: clear
+      // the group's outputs first, the other phases overwrite their positions.
+      if (any_empty) std::memset(out + n0 * plans[0].out_img, 0, sizeof(float) * g * plans[0].out_img);
       Prefetcher pf = next_group(plans[0].src, n0, G, N);
       for (size_t pi = 0; pi < plans.size(); pi++) {
         const Plan& p = plans[pi];
         const int ntaps = static_cast<int>(p.taps.size());
-        if (ntaps == 0) {
-          zero_phase(p, n0, g, out);
-          continue;
-        }
+        if (ntaps == 0) continue;  // zeroed above
         const int64_t slack = source_slack(p.src, p.max_dr, p.max_dc, NR);
         float* src = scratch_floats(sbufs[shared ? 0 : pi], p.src.cs_count() * p.src.plane() + slack);
         if (!shared || !built) build_source(p.src, n0, g, src, slack, fresh);

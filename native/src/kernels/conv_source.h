@@ -11,7 +11,8 @@
 // one im2col row is one unaligned vector load. Columns with oh >= Pv or ow >= Qv are padding
 // ("garbage" columns): they are computed and never stored (forward) or multiplied by zero
 // (backward-weight). Strided convs are reduced to stride 1 by splitting the input into
-// stride x stride sub-planes (cs = (c*sh + a)*sw + b holds x[sh*i + a + ro][sw*j + b + co]).
+// stride x stride sub-planes (cs = (c*na + a)*nb + b holds x[sh*i + a + ro][sw*j + b + co]; a
+// kernel smaller than the stride, as a 1x1 stride-2 conv, reads only na x nb of them).
 #pragma once
 #include <cstring>
 #include <vector>
@@ -58,8 +59,12 @@ struct Source {
   int Hq, Wq;      // source plane rows/cols per image
   int Pv, Qv;      // valid output rows/cols per image (columns beyond are garbage)
   int G;           // images per group
+  int na = 0, nb = 0;  // sub-planes built per axis, a < na, b < nb (0: all, sh and sw)
 
-  int cs_count() const { return C * sh * sw; }
+  int nA() const { return na > 0 ? na : sh; }
+  int nB() const { return nb > 0 ? nb : sw; }
+
+  int cs_count() const { return C * nA() * nB(); }
   int64_t image_cols() const { return static_cast<int64_t>(Hq) * Wq; }
   int64_t plane() const { return G * image_cols(); }
   /** Columns worth computing for a group of g images (the last image's trailing rows dropped). */
@@ -89,9 +94,9 @@ inline int ceil_div_signed(int a, int b) { return a >= 0 ? (a + b - 1) / b : -((
  * leading zeros of the next one and only where the true value is zero (past the input's edge):
  * so neighbouring rows share their padding, as in a single zero column between rows.
  */
-inline int fit_pitch(int n_in, int s, int off, int nvalid, int max_d) {
+inline int fit_pitch(int n_in, int s, int nsub, int off, int nvalid, int max_d) {
   int need = nvalid;
-  for (int b = 0; b < s; b++) {
+  for (int b = 0; b < nsub; b++) {
     const int lead = imax(0, ceil_div_signed(-(b + off), s));        // leading zero positions
     const int data_end = imax(0, ceil_div_signed(n_in - b - off, s));  // first position past the data
     need = imax(need, imax(data_end, nvalid + max_d - lead));
@@ -101,8 +106,8 @@ inline int fit_pitch(int n_in, int s, int off, int nvalid, int max_d) {
 
 /** Sets s.Hq, s.Wq to the smallest pitches for taps reaching max_dr rows / max_dc columns down/right. */
 inline void fit_source(Source& s, int max_dr, int max_dc) {
-  s.Hq = fit_pitch(s.H, s.sh, s.ro, s.Pv, max_dr);
-  s.Wq = fit_pitch(s.W, s.sw, s.co, s.Qv, max_dc);
+  s.Hq = fit_pitch(s.H, s.sh, s.nA(), s.ro, s.Pv, max_dr);
+  s.Wq = fit_pitch(s.W, s.sw, s.nB(), s.co, s.Qv, max_dc);
 }
 
 /** Zeroes n floats with vector stores (rows here are short: no libc call per row). */
@@ -175,7 +180,8 @@ inline void build_source(const Source& s, int n0, int g, float* buf, int64_t sla
   // of jlo that column is b + co + s*jlo in [0, s): for s == 2 its parity picks the half-row.
   constexpr int MAXB = 4;
   int cb[3 * MAXB];
-  for (int b = 0; b < s.sw && b < MAXB; b++) {
+  const int na = s.nA(), nb = s.nB();
+  for (int b = 0; b < nb && b < MAXB; b++) {
     valid_range(s.W, s.sw, b + s.co, s.Wq, cb[3 * b], cb[3 * b + 1]);
     cb[3 * b + 2] = s.sw * cb[3 * b] + b + s.co;
   }
@@ -184,11 +190,11 @@ inline void build_source(const Source& s, int n0, int g, float* buf, int64_t sla
   for (int gi = 0; gi < g; gi++) {
     for (int c = 0; c < s.C; c++) {
       const float* xin = s.in + (n0 + gi) * in_img + static_cast<int64_t>(c) * s.H * s.W;
-      for (int a = 0; a < s.sh; a++) {
+      for (int a = 0; a < na; a++) {
         int ilo, ihi;
         valid_range(s.H, s.sh, a + s.ro, s.Hq, ilo, ihi);
-        float* dimg0 = buf + (static_cast<int64_t>(c) * s.sh + a) * s.sw * plane + gi * img;
-        if (s.sw == 2) {  // both column phases from one pass over each input row
+        float* dimg0 = buf + (static_cast<int64_t>(c) * na + a) * nb * plane + gi * img;
+        if (s.sw == 2 && nb == 2) {  // both column phases from one pass over each input row
           float* de = dimg0 + e * plane + cb[3 * e];
           float* dodd = dimg0 + (1 - e) * plane + cb[3 * (1 - e)];
           const int ne = cb[3 * e + 1] - cb[3 * e], no = cb[3 * (1 - e) + 1] - cb[3 * (1 - e)];
@@ -198,7 +204,7 @@ inline void build_source(const Source& s, int n0, int g, float* buf, int64_t sla
           }
           continue;
         }
-        for (int b = 0; b < s.sw; b++) {
+        for (int b = 0; b < nb; b++) {
           int jlo, jhi, xoff;
           if (b < MAXB) {
             jlo = cb[3 * b], jhi = cb[3 * b + 1], xoff = cb[3 * b + 2];

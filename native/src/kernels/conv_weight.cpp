@@ -38,14 +38,14 @@ constexpr int MK = 4, NT = 4;
 #define LT_CONVW_TARGET_COLS 2048
 #endif
 #ifndef LT_CONVW_MAX_SOURCE
-#define LT_CONVW_MAX_SOURCE (1 << 18)
+#define LT_CONVW_MAX_SOURCE (1 << 19)
 #endif
 constexpr int64_t TARGET_COLS = LT_CONVW_TARGET_COLS;  // contraction length per image group
 #ifndef LT_CONVW_PACKED_COLS
 #define LT_CONVW_PACKED_COLS 1024
 #endif
 constexpr int64_t PACKED_COLS = LT_CONVW_PACKED_COLS;  // packed mode: valid columns per image group
-constexpr int64_t MAX_SOURCE = LT_CONVW_MAX_SOURCE;    // floats of source + dy per group (1 MB)
+constexpr int64_t MAX_SOURCE = LT_CONVW_MAX_SOURCE;    // floats of source + dy per group (2 MB; dy is blocked to L2 size)
 
 /** Stops the compiler from folding a load into every FMA that uses it (GCC does, under pressure). */
 inline void keep_in_register(vf& v) {
@@ -147,6 +147,8 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* d
   }
   const int sh = d.strideH, sw = d.strideW;
   Source src{x, d.C, d.H, d.W, sh, sw, -d.padH, -d.padW, 0, 0, d.P, d.Q, 1};
+  src.na = imin(sh, d.R);  // sub-planes a kernel smaller than the stride reads
+  src.nb = imin(sw, d.S);
   const int CRSpad = ceil_div(CRS, NT) * NT, Kpad = ceil_div(d.K, MK) * MK;
   std::vector<Tap> taps;
   taps.reserve(CRSpad);
@@ -154,7 +156,7 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* d
   for (int c = 0; c < d.C; c++)
     for (int r = 0; r < d.R; r++)
       for (int s = 0; s < d.S; s++) {
-        taps.push_back(Tap{(c * sh + r % sh) * sw + s % sw, r / sh, s / sw});
+        taps.push_back(Tap{(c * src.nA() + r % sh) * src.nB() + s % sw, r / sh, s / sw});
         max_dr = imax(max_dr, r / sh);
         max_dc = imax(max_dc, s / sw);
       }
