@@ -25,5 +25,6 @@ export * from './nn/index.js';
 export * from './models/index.js';
 export * from './data/index.js';
 export * from './train/index.js';
+export * from './bench/index.js';
 
 setDefaultBackendProvider(selectDefaultBackend);
