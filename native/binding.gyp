@@ -15,7 +15,7 @@
       "src/kernels/linear.cpp",
       "src/kernels/loss.cpp"
     ],
-    "common_cflags": ["-O3", "-std=c++17", "-fopenmp", "-fno-math-errno", "-ffp-contract=fast", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-maybe-uninitialized"]
+    "common_cflags": ["-O3", "-std=c++17", "-fopenmp", "-fno-math-errno", "-ffp-contract=fast", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-maybe-uninitialized", "-Wno-uninitialized"]
   },
   "targets": [
     {

@@ -17,8 +17,16 @@
 #define LT_SIMD_SCALAR 1
 #endif
 
+#ifndef LT_NS
+#error "LT_NS must name the ISA variant namespace (set by binding.gyp)"
+#endif
+
 namespace lt {
 namespace simd {
+// Each ISA variant's vector types and inline functions live in their own inline namespace, so
+// the copies compiled for AVX-512, AVX2 and scalar never share a linker name (no ODR clash if
+// the compiler emits one out of line).
+inline namespace LT_NS {
 
 #if defined(LT_SIMD_AVX512)
 constexpr int VL = 16;
@@ -216,5 +224,6 @@ inline void reduce_add4(vf a, vf b, vf c, vf d, float* out) {
 }
 #endif
 
+}  // namespace LT_NS
 }  // namespace simd
 }  // namespace lt
