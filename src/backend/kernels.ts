@@ -177,6 +177,20 @@ export interface Kernels {
   softmaxCrossEntropyForward(logits: FloatArray, labels: Int32Array, probs: FloatArray, d: SoftmaxDims): number;
   /** dlogits = (probs - onehot(labels)) * scale (scale = upstream grad / N for the mean). */
   softmaxCrossEntropyBackward(probs: FloatArray, labels: Int32Array, scale: number, dlogits: FloatArray, d: SoftmaxDims): void;
+
+  // ---- activation-gradient pruning (prune.ts) ----
+  /**
+   * mean(|g[0..n)|) accumulated in float64 over fixed blocks (identical for any thread count and
+   * between native and ref); 0 for n = 0.
+   */
+  meanAbs(g: FloatArray, n: number): number;
+  /**
+   * Prunes g into out (in float32: t = fround(tau)): |g| >= t (or NaN) keeps g; otherwise, when
+   * `stochastic`, out = t*sign(g) if counterUniform(key, offset + i) < |g|/t, else 0; when not
+   * stochastic, 0. Returns the number of non-zeros of out. tau = 0 copies g exactly. Identical
+   * for any thread count; native and ref bit for bit.
+   */
+  pruneGradient(g: FloatArray, out: FloatArray, n: number, tau: number, stochastic: boolean, key: number, offset: number): number;
 }
 
 /** Kernel names, for benchmarks and error messages. */

@@ -321,6 +321,9 @@ static bool keep_large_blocks_in_heap() {
 #endif
 }
 
+// prune.cpp; reads the active table through the pointer (setIsa changes it).
+void register_prune(Napi::Env env, Napi::Object exports, const KernelTable* const* table);
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   keep_large_blocks_in_heap();
   g_table = &isa_native::table();
@@ -355,6 +358,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   reg("linearBackwardWeight", LinearBackwardWeight);
   reg("softmaxCrossEntropyForward", SoftmaxXentForward);
   reg("softmaxCrossEntropyBackward", SoftmaxXentBackward);
+  register_prune(env, exports, &g_table);
   return exports;
 }
 

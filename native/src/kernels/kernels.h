@@ -45,6 +45,11 @@ float softmax_xent_forward(const float* logits, const int32_t* labels, float* pr
 void softmax_xent_backward(const float* probs, const int32_t* labels, float scale, float* dlogits,
                            const SoftmaxDims& d);
 
+// prune.cpp
+double mean_abs(const float* g, int64_t n);
+int64_t prune_gradient(const float* g, float* out, int64_t n, float tau, bool stochastic, uint32_t key,
+                       uint64_t offset);
+
 const KernelTable& table();
 
 }  // namespace LT_NS

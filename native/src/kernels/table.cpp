@@ -31,6 +31,8 @@ const KernelTable& table() {
       linear_backward_weight,
       softmax_xent_forward,
       softmax_xent_backward,
+      mean_abs,
+      prune_gradient,
   };
   return t;
 }

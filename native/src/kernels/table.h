@@ -42,6 +42,10 @@ struct KernelTable {
   float (*softmax_xent_forward)(const float* logits, const int32_t* labels, float* probs, const SoftmaxDims& d);
   void (*softmax_xent_backward)(const float* probs, const int32_t* labels, float scale, float* dlogits,
                                 const SoftmaxDims& d);
+  // prune.cpp (activation-gradient pruning)
+  double (*mean_abs)(const float* g, int64_t n);
+  int64_t (*prune_gradient)(const float* g, float* out, int64_t n, float tau, bool stochastic, uint32_t key,
+                            uint64_t offset);
 };
 
 namespace isa_native {

@@ -52,6 +52,8 @@ export interface NativeAddon {
   linearBackwardWeight(x: F32, dy: F32, dw: F32, dbias: F32 | null, dims: Int32Array): void;
   softmaxCrossEntropyForward(logits: F32, labels: Int32Array, probs: F32, dims: Int32Array): number;
   softmaxCrossEntropyBackward(probs: F32, labels: Int32Array, scale: number, dlogits: F32, dims: Int32Array): void;
+  meanAbs(g: F32, n: number): number;
+  pruneGradient(g: F32, out: F32, n: number, tau: number, stochastic: boolean, key: number, offset: number): number;
 }
 
 /** Where the addon is built, relative to the package root. */

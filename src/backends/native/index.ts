@@ -139,5 +139,9 @@ export function createNativeBackend(a: NativeAddon): Kernels & NativeIsaControl 
       a.softmaxCrossEntropyForward(f32(logits, 'softmaxCrossEntropyForward', 'logits'), labels, f32(probs, 'softmaxCrossEntropyForward', 'probs'), sm(d)),
     softmaxCrossEntropyBackward: (probs, labels, scale, dl, d) =>
       a.softmaxCrossEntropyBackward(f32(probs, 'softmaxCrossEntropyBackward', 'probs'), labels, scale, f32(dl, 'softmaxCrossEntropyBackward', 'dlogits'), sm(d)),
+
+    meanAbs: (g, n) => a.meanAbs(f32(g, 'meanAbs', 'g'), n),
+    pruneGradient: (g, out, n, tau, st, key, off) =>
+      a.pruneGradient(f32(g, 'pruneGradient', 'g'), f32(out, 'pruneGradient', 'out'), n, tau, st, key, off),
   };
 }

@@ -9,6 +9,7 @@ import * as eltwise from './eltwise.js';
 import * as linear from './linear.js';
 import * as loss from './loss.js';
 import * as pool from './pool.js';
+import * as prune from './prune.js';
 
 /** Creates the reference backend (stateless; single-threaded). */
 export function createRefBackend(): Kernels {
@@ -22,5 +23,6 @@ export function createRefBackend(): Kernels {
     ...pool,
     ...linear,
     ...loss,
+    ...prune,
   };
 }
