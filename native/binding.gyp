@@ -14,7 +14,8 @@
       "src/kernels/pool.cpp",
       "src/kernels/linear.cpp",
       "src/kernels/loss.cpp",
-      "src/kernels/prune.cpp"
+      "src/kernels/prune.cpp",
+      "src/kernels/sparse_conv.cpp"
     ],
     "common_cflags": ["-O3", "-std=c++17", "-fopenmp", "-fno-math-errno", "-ffp-contract=fast", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-maybe-uninitialized", "-Wno-uninitialized"]
   },
@@ -37,7 +38,7 @@
     },
     {
       "target_name": "leantrain",
-      "sources": ["src/addon/main.cpp", "src/addon/prune.cpp"],
+      "sources": ["src/addon/main.cpp", "src/addon/prune.cpp", "src/addon/sparse_conv.cpp"],
       "dependencies": ["kernels_native", "kernels_scalar"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "LT_NS=isa_native"],

@@ -191,6 +191,15 @@ export interface Kernels {
    * for any thread count; native and ref bit for bit.
    */
   pruneGradient(g: FloatArray, out: FloatArray, n: number, tau: number, stochastic: boolean, key: number, offset: number): number;
+
+  // ---- sparse conv backward (sparse_conv.ts): dy is a pruned (mostly zero) gradient ----
+  /**
+   * Exactly conv2dBackwardInput's result (dx[N,C,H,W] overwritten), with work proportional to
+   * the non-zeros of dy[N,K,P,Q] (the index of the non-zeros is built inside, its time included).
+   */
+  conv2dBackwardInputSparse(dy: FloatArray, w: FloatArray, dx: FloatArray, d: Conv2dDims): void;
+  /** Exactly conv2dBackwardWeight's result (dw[K,C,R,S], dbias[K] if not null), work ~ non-zeros of dy. */
+  conv2dBackwardWeightSparse(x: FloatArray, dy: FloatArray, dw: FloatArray, dbias: FloatArray | null, d: Conv2dDims): void;
 }
 
 /** Kernel names, for benchmarks and error messages. */

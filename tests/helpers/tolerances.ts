@@ -21,6 +21,8 @@ export const LR_F64 = { abs: 1e-15, rel: 1e-12 } as const;
  * 10-400% there; a sound method stays within float32 rounding of the result.
  */
 export const F32_BN_STATS = { abs: 1e-6, rel: 1e-5 } as const;
+/** float64 sparse vs dense reference conv backward: same products, different summation order. */
+export const F64_SPARSE_VS_DENSE = { abs: 1e-12, rel: 1e-12 } as const;
 /** Exact small integer cases: results must match exactly. */
 export const EXACT = { abs: 0, rel: 0 } as const;
 

@@ -323,6 +323,8 @@ static bool keep_large_blocks_in_heap() {
 
 // prune.cpp; reads the active table through the pointer (setIsa changes it).
 void register_prune(Napi::Env env, Napi::Object exports, const KernelTable* const* table);
+// sparse_conv.cpp; same convention.
+void register_sparse_conv(Napi::Env env, Napi::Object exports, const KernelTable* const* table);
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   keep_large_blocks_in_heap();
@@ -359,6 +361,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   reg("softmaxCrossEntropyForward", SoftmaxXentForward);
   reg("softmaxCrossEntropyBackward", SoftmaxXentBackward);
   register_prune(env, exports, &g_table);
+  register_sparse_conv(env, exports, &g_table);
   return exports;
 }
 

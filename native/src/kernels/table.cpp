@@ -33,6 +33,8 @@ const KernelTable& table() {
       softmax_xent_backward,
       mean_abs,
       prune_gradient,
+      conv2d_backward_input_sparse,
+      conv2d_backward_weight_sparse,
   };
   return t;
 }

@@ -103,6 +103,17 @@ inline vf load_even_partial(const float* p, int n) {
   return {_mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo, p), idx, _mm512_maskz_loadu_ps(hi, p + 16))};
 }
 
+/** Bit l set where lane l of a is non-zero (sparse index building). */
+inline uint32_t nonzero_mask(vf a) { return _mm512_cmp_ps_mask(a.v, _mm512_setzero_ps(), _CMP_NEQ_UQ); }
+/** Packs base + l for the lanes l selected by mask to the front of p; returns how many.
+ * Writes a whole vector at p: up to VL - 1 ints past the packed ones are clobbered. */
+inline int compress_store_index(int32_t* p, int32_t base, uint32_t mask) {
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i v = _mm512_add_epi32(iota, _mm512_set1_epi32(base));
+  _mm512_storeu_si512(p, _mm512_maskz_compress_epi32((__mmask16)mask, v));
+  return __builtin_popcount(mask);
+}
+
 #elif defined(LT_SIMD_AVX2)
 constexpr int VL = 8;
 struct vf { __m256 v; };
@@ -182,6 +193,15 @@ inline vf load_even_partial(const float* p, int n) {
   return {_mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), 0xD8))};
 }
 
+inline uint32_t nonzero_mask(vf a) {
+  return (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(a.v, _mm256_setzero_ps(), _CMP_NEQ_UQ));
+}
+inline int compress_store_index(int32_t* p, int32_t base, uint32_t mask) {
+  int n = 0;
+  for (uint32_t m = mask; m != 0; m &= m - 1) p[n++] = base + __builtin_ctz(m);
+  return n;
+}
+
 #else
 constexpr int VL = 1;
 struct vf { float v; };
@@ -221,6 +241,11 @@ inline void reduce_add4(vf a, vf b, vf c, vf d, float* out) {
   out[1] = b.v;
   out[2] = c.v;
   out[3] = d.v;
+}
+inline uint32_t nonzero_mask(vf a) { return a.v != 0.0f ? 1u : 0u; }
+inline int compress_store_index(int32_t* p, int32_t base, uint32_t mask) {
+  *p = base;
+  return (int)(mask & 1u);
 }
 #endif
 

@@ -143,5 +143,14 @@ export function createNativeBackend(a: NativeAddon): Kernels & NativeIsaControl 
     meanAbs: (g, n) => a.meanAbs(f32(g, 'meanAbs', 'g'), n),
     pruneGradient: (g, out, n, tau, st, key, off) =>
       a.pruneGradient(f32(g, 'pruneGradient', 'g'), f32(out, 'pruneGradient', 'out'), n, tau, st, key, off),
+
+    conv2dBackwardInputSparse: (dy, w, dx, d) => {
+      const k = 'conv2dBackwardInputSparse';
+      a.conv2dBackwardInputSparse(f32(dy, k, 'dy'), f32(w, k, 'w'), f32(dx, k, 'dx'), conv(d));
+    },
+    conv2dBackwardWeightSparse: (x, dy, dw, db, d) => {
+      const k = 'conv2dBackwardWeightSparse';
+      a.conv2dBackwardWeightSparse(f32(x, k, 'x'), f32(dy, k, 'dy'), f32(dw, k, 'dw'), f32n(db, k, 'dbias'), conv(d));
+    },
   };
 }

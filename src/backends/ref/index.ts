@@ -10,6 +10,7 @@ import * as linear from './linear.js';
 import * as loss from './loss.js';
 import * as pool from './pool.js';
 import * as prune from './prune.js';
+import * as sparseConv from './sparse_conv.js';
 
 /** Creates the reference backend (stateless; single-threaded). */
 export function createRefBackend(): Kernels {
@@ -24,5 +25,6 @@ export function createRefBackend(): Kernels {
     ...linear,
     ...loss,
     ...prune,
+    ...sparseConv,
   };
 }

@@ -1,0 +1,49 @@
+// N-API glue for the sparse conv backward kernels (native/src/kernels/sparse_conv.cpp):
+// conv2dBackwardInputSparse, conv2dBackwardWeightSparse. Same arguments as the dense
+// conv2dBackwardInput / conv2dBackwardWeight (dims: Int32Array of the 13 Conv2dDims fields).
+#include <napi.h>
+
+#include <cstdint>
+
+#include "../kernels/table.h"
+#include "args.h"
+
+namespace lt {
+namespace addon {
+
+static const KernelTable* const* g_sparse_conv_table = nullptr;
+
+static int64_t elems(int64_t a, int64_t b, int64_t c, int64_t d) { return a * b * c * d; }
+
+// conv2dBackwardInputSparse(dy, w, dx, dims)
+static Napi::Value Conv2dBackwardInputSparse(const Napi::CallbackInfo& info) {
+  const char* k = "conv2dBackwardInputSparse";
+  const Conv2dDims d = conv_dims(dims(info, k, 3, 13));
+  const float* dy = f32(info, k, 0, elems(d.N, d.K, d.P, d.Q));
+  const float* w = f32(info, k, 1, elems(d.K, d.C, d.R, d.S));
+  float* dx = f32(info, k, 2, elems(d.N, d.C, d.H, d.W));
+  (*g_sparse_conv_table)->conv2d_backward_input_sparse(dy, w, dx, d);
+  return info.Env().Undefined();
+}
+
+// conv2dBackwardWeightSparse(x, dy, dw, dbias | null, dims)
+static Napi::Value Conv2dBackwardWeightSparse(const Napi::CallbackInfo& info) {
+  const char* k = "conv2dBackwardWeightSparse";
+  const Conv2dDims d = conv_dims(dims(info, k, 4, 13));
+  const float* x = f32(info, k, 0, elems(d.N, d.C, d.H, d.W));
+  const float* dy = f32(info, k, 1, elems(d.N, d.K, d.P, d.Q));
+  float* dw = f32(info, k, 2, elems(d.K, d.C, d.R, d.S));
+  float* db = f32(info, k, 3, d.K, true);
+  (*g_sparse_conv_table)->conv2d_backward_weight_sparse(x, dy, dw, db, d);
+  return info.Env().Undefined();
+}
+
+void register_sparse_conv(Napi::Env env, Napi::Object exports, const KernelTable* const* table) {
+  g_sparse_conv_table = table;
+  exports.Set("conv2dBackwardInputSparse", Napi::Function::New(env, Conv2dBackwardInputSparse, "conv2dBackwardInputSparse"));
+  exports.Set("conv2dBackwardWeightSparse",
+              Napi::Function::New(env, Conv2dBackwardWeightSparse, "conv2dBackwardWeightSparse"));
+}
+
+}  // namespace addon
+}  // namespace lt

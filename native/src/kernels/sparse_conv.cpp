@@ -1,0 +1,275 @@
+// Sparse 2-D convolution backward (float32; NCHW x, dy, dx; OIHW w, dw; groups = 1), for a pruned
+// activation gradient dy: the work is proportional to the non-zeros of dy.
+//
+// Shapes legend: N batch, C in-channels, K out-channels, H x W input, R x S kernel, P x Q output.
+//
+// Per image, channels-last: the image's x (or its dx accumulator) lives in a padded tile
+// tile[Hp][Wp][Cv] (Hp = (P-1)*strideH + R, Wp = (Q-1)*strideW + S, Cv = C rounded up to the
+// vector width, zeros outside the image), so output position (p, q) and tap (r, s) address the
+// C-vector at tile + pix[p*Q+q] + ((r*Wp + s)*Cv): whole C-vectors, no bounds checks, any stride
+// and padding. Each non-zero g of dy contributes
+//   dX:  tile[pix + tap] += g * Wt[k][tap][:]        (Wt = w transposed to K x R x S x Cv)
+//   dW:  dW[k][tap][:]   += g * xtile[pix + tap][:]
+// for every tap; the R*S*Cv/VL vectors of one contribution are processed in register blocks of
+// up to MAXV accumulators:
+// - dW walks the non-zeros of one plane (n, k) (the plane-major index of sparse_index.h) with
+//   dW[k] in registers, so memory sees one read-add-write of dW[k] per plane, not per non-zero.
+// - dX re-sorts the index by position (counting sort) and, per output position, sums the rows
+//   Wt[k] of its non-zeros in registers (an im2col row of dX), then adds that row into the tile
+//   once: one read-add-write per position instead of per non-zero.
+// Threads take contiguous ranges of images; dW and dbias are per-thread partials added in thread
+// order (deterministic for a given thread count).
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "kernels.h"
+#include "sparse_index.h"
+
+namespace lt {
+namespace LT_NS {
+
+using namespace simd;
+
+namespace {
+
+#if defined(LT_SIMD_AVX512)
+constexpr int MAXV = 16;  // accumulators of one register block (32 zmm)
+#elif defined(LT_SIMD_AVX2)
+constexpr int MAXV = 10;  // of 16 ymm
+#else
+constexpr int MAXV = 8;
+#endif
+
+int threads_in_region() {
+#if defined(_OPENMP)
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
+}
+
+struct Geo {
+  int Hp, Wp, Cv, CV, RS, PQ;
+  std::vector<int> voff;                    // tap-vector v = tap*CV + cv: tile offset of (r, s, cv)
+  std::vector<int> pix;                     // output position p*Q + q: tile offset of tap (0, 0)
+  std::vector<std::pair<int, int>> groups;  // register blocks: first tap-vector, count
+};
+
+Geo geometry(const Conv2dDims& d) {
+  Geo g;
+  g.Hp = (d.P - 1) * d.strideH + d.R;
+  g.Wp = (d.Q - 1) * d.strideW + d.S;
+  g.CV = (d.C + VL - 1) / VL;
+  g.Cv = g.CV * VL;
+  g.RS = d.R * d.S;
+  g.PQ = d.P * d.Q;
+  g.voff.resize(static_cast<size_t>(g.RS) * g.CV);
+  for (int r = 0; r < d.R; r++)
+    for (int s = 0; s < d.S; s++)
+      for (int cv = 0; cv < g.CV; cv++) g.voff[(r * d.S + s) * g.CV + cv] = (r * g.Wp + s) * g.Cv + cv * VL;
+  g.pix.resize(g.PQ);
+  for (int p = 0; p < d.P; p++)
+    for (int q = 0; q < d.Q; q++) g.pix[p * d.Q + q] = (p * d.strideH * g.Wp + q * d.strideW) * g.Cv;
+  const int V = g.RS * g.CV, ng = (V + MAXV - 1) / MAXV, sz = (V + ng - 1) / ng;
+  for (int b = 0; b < V; b += sz) g.groups.push_back({b, std::min(sz, V - b)});
+  return g;
+}
+
+/** Per-thread scratch, reused across calls (grows only). */
+struct Scratch {
+  std::vector<float> tile, val, pval;
+  std::vector<int32_t> start, pos, cnt, cur, pk;
+};
+Scratch& scratch() {
+  static thread_local Scratch s;
+  return s;
+}
+template <typename T>
+T* room(std::vector<T>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+/** Copies image x[C][H][W] into the data area of tile[Hp][Wp][Cv] (the rest must already be 0). */
+void to_tile(const float* x, const Conv2dDims& d, const Geo& g, float* t) {
+  const int wn = std::min(d.W, g.Wp - d.padW);
+  for (int h = 0; h < d.H && h + d.padH < g.Hp; h++) {
+    float* row = t + (static_cast<size_t>(h + d.padH) * g.Wp + d.padW) * g.Cv;
+    for (int c = 0; c < d.C; c++) {
+      const float* src = x + (static_cast<size_t>(c) * d.H + h) * d.W;
+      for (int w = 0; w < wn; w++) row[w * g.Cv + c] = src[w];
+    }
+  }
+}
+
+/** dx[C][H][W] = the data area of tile (0 where no tap reaches). */
+void from_tile(const float* t, const Conv2dDims& d, const Geo& g, float* dx) {
+  const int wn = std::max(0, std::min(d.W, g.Wp - d.padW));
+  for (int h = 0; h < d.H; h++) {
+    const bool in = h + d.padH < g.Hp;
+    const float* row = t + (static_cast<size_t>(h + d.padH) * g.Wp + d.padW) * g.Cv;
+    for (int c = 0; c < d.C; c++) {
+      float* dst = dx + (static_cast<size_t>(c) * d.H + h) * d.W;
+      int w = 0;
+      if (in)
+        for (; w < wn; w++) dst[w] = row[w * g.Cv + c];
+      for (; w < d.W; w++) dst[w] = 0.0f;
+    }
+  }
+}
+
+/** out[j*VL ..] += sum over the cnt non-zeros of val * xt[pix[pos] + voff[j] ..], j < NV. */
+template <int NV>
+void dw_block(const int32_t* pos, const float* val, int cnt, const int* pix, const float* xt, const int* voff,
+              float* out) {
+  vf acc[NV];
+  for (int j = 0; j < NV; j++) acc[j] = zero();
+  for (int i = 0; i < cnt; i++) {
+    const float* b = xt + pix[pos[i]];
+    const vf gv = set1(val[i]);
+#pragma GCC unroll 16
+    for (int j = 0; j < NV; j++) acc[j] = fmadd(gv, load(b + voff[j]), acc[j]);
+  }
+  for (int j = 0; j < NV; j++) store(out + j * VL, add(load(out + j * VL), acc[j]));
+}
+
+/** at[voff[j] ..] += sum over the cnt non-zeros of val * wt[woff + j*VL ..], j < NV. */
+template <int NV>
+void dx_block(const int32_t* woff, const float* val, int cnt, const float* wt, float* at, const int* voff) {
+  vf acc[NV];
+  for (int j = 0; j < NV; j++) acc[j] = zero();
+  for (int i = 0; i < cnt; i++) {
+    const float* b = wt + woff[i];
+    const vf gv = set1(val[i]);
+#pragma GCC unroll 16
+    for (int j = 0; j < NV; j++) acc[j] = fmadd(gv, load(b + j * VL), acc[j]);
+  }
+  for (int j = 0; j < NV; j++) store(at + voff[j], add(load(at + voff[j]), acc[j]));
+}
+
+using DwFn = void (*)(const int32_t*, const float*, int, const int*, const float*, const int*, float*);
+using DxFn = void (*)(const int32_t*, const float*, int, const float*, float*, const int*);
+template <int... I>
+constexpr std::array<DwFn, sizeof...(I)> dw_table(std::integer_sequence<int, I...>) {
+  return {&dw_block<I + 1>...};
+}
+template <int... I>
+constexpr std::array<DxFn, sizeof...(I)> dx_table(std::integer_sequence<int, I...>) {
+  return {&dx_block<I + 1>...};
+}
+constexpr auto kDw = dw_table(std::make_integer_sequence<int, MAXV>{});
+constexpr auto kDx = dx_table(std::make_integer_sequence<int, MAXV>{});
+
+bool empty_output(const Conv2dDims& d) { return d.N == 0 || d.K == 0 || d.P <= 0 || d.Q <= 0 || d.C == 0; }
+
+}  // namespace
+
+void conv2d_backward_input_sparse(const float* dy, const float* w, float* dx, const Conv2dDims& d) {
+  const size_t dx_img = static_cast<size_t>(d.C) * d.H * d.W;
+  if (empty_output(d)) {
+    std::memset(dx, 0, sizeof(float) * dx_img * d.N);
+    return;
+  }
+  const Geo g = geometry(d);
+  const int K = d.K, PQ = g.PQ, KV = g.RS * g.Cv;
+  std::vector<float> wt(static_cast<size_t>(K) * KV, 0.0f);  // w as K x R x S x Cv
+  for (int k = 0; k < K; k++)
+    for (int c = 0; c < d.C; c++)
+      for (int t = 0; t < g.RS; t++) wt[static_cast<size_t>(k) * KV + t * g.Cv + c] = w[(static_cast<size_t>(k) * d.C + c) * g.RS + t];
+  const size_t tile_n = static_cast<size_t>(g.Hp) * g.Wp * g.Cv;
+
+#pragma omp parallel
+  {
+    const int t = thread_id(), nt = threads_in_region();
+    Scratch& s = scratch();
+    int32_t* start = room(s.start, K + 1);
+    int32_t* pos = room(s.pos, static_cast<size_t>(K) * PQ + VL);
+    float* val = room(s.val, static_cast<size_t>(K) * PQ + VL);
+    int32_t* cnt = room(s.cnt, PQ + 1);
+    int32_t* cur = room(s.cur, PQ);
+    int32_t* pk = room(s.pk, static_cast<size_t>(K) * PQ);
+    float* pv = room(s.pval, static_cast<size_t>(K) * PQ);
+    float* tile = room(s.tile, tile_n);
+    for (int n = static_cast<int>(static_cast<int64_t>(d.N) * t / nt); n < static_cast<int64_t>(d.N) * (t + 1) / nt; n++) {
+      const int nnz = build_plane_index(dy + static_cast<size_t>(n) * K * PQ, K, PQ, start, pos, val);
+      // Counting sort by position; within a position, k ascends.
+      std::fill(cnt, cnt + PQ + 1, 0);
+      for (int i = 0; i < nnz; i++) cnt[pos[i] + 1]++;
+      for (int p = 0; p < PQ; p++) cnt[p + 1] += cnt[p];
+      std::copy(cnt, cnt + PQ, cur);
+      for (int k = 0; k < K; k++) {
+        for (int e = start[k]; e < start[k + 1]; e++) {
+          const int slot = cur[pos[e]]++;
+          pk[slot] = k * KV;
+          pv[slot] = val[e];
+        }
+      }
+      std::memset(tile, 0, sizeof(float) * tile_n);
+      for (int p = 0; p < PQ; p++) {
+        const int b = cnt[p], e = cnt[p + 1];
+        if (b == e) continue;
+        float* at = tile + g.pix[p];
+        for (const auto& gr : g.groups) kDx[gr.second - 1](pk + b, pv + b, e - b, wt.data() + gr.first * VL, at, g.voff.data() + gr.first);
+      }
+      from_tile(tile, d, g, dx + n * dx_img);
+    }
+  }
+}
+
+void conv2d_backward_weight_sparse(const float* x, const float* dy, float* dw, float* dbias, const Conv2dDims& d) {
+  const size_t dw_n = static_cast<size_t>(d.K) * d.C * d.R * d.S;
+  if (empty_output(d)) {
+    std::memset(dw, 0, sizeof(float) * dw_n);
+    if (dbias) std::memset(dbias, 0, sizeof(float) * d.K);
+    return;
+  }
+  const Geo g = geometry(d);
+  const int K = d.K, PQ = g.PQ, KV = g.RS * g.Cv;
+  const size_t x_img = static_cast<size_t>(d.C) * d.H * d.W, tile_n = static_cast<size_t>(g.Hp) * g.Wp * g.Cv;
+  const int T = max_threads();
+  std::vector<float> part(static_cast<size_t>(T) * K * KV, 0.0f), bpart(static_cast<size_t>(T) * K, 0.0f);
+  int used = 1;
+
+#pragma omp parallel num_threads(T)
+  {
+    const int t = thread_id(), nt = threads_in_region();
+    if (t == 0) used = nt;
+    Scratch& s = scratch();
+    int32_t* start = room(s.start, K + 1);
+    int32_t* pos = room(s.pos, static_cast<size_t>(K) * PQ + VL);
+    float* val = room(s.val, static_cast<size_t>(K) * PQ + VL);
+    float* tile = room(s.tile, tile_n);
+    std::memset(tile, 0, sizeof(float) * tile_n);  // to_tile writes only the data area
+    float* my = part.data() + static_cast<size_t>(t) * K * KV;
+    float* myb = bpart.data() + static_cast<size_t>(t) * K;
+    for (int n = static_cast<int>(static_cast<int64_t>(d.N) * t / nt); n < static_cast<int64_t>(d.N) * (t + 1) / nt; n++) {
+      build_plane_index(dy + static_cast<size_t>(n) * K * PQ, K, PQ, start, pos, val);
+      to_tile(x + n * x_img, d, g, tile);
+      for (int k = 0; k < K; k++) {
+        const int b = start[k], e = start[k + 1];
+        if (b == e) continue;
+        float bs = 0.0f;
+        for (int i = b; i < e; i++) bs += val[i];
+        myb[k] += bs;
+        for (const auto& gr : g.groups)
+          kDw[gr.second - 1](pos + b, val + b, e - b, g.pix.data(), tile, g.voff.data() + gr.first, my + static_cast<size_t>(k) * KV + gr.first * VL);
+      }
+    }
+  }
+  // Partials in thread order, then K x (R x S x Cv) -> K x C x R x S.
+  for (int t = 1; t < used; t++) {
+    const float* src = part.data() + static_cast<size_t>(t) * K * KV;
+    for (size_t i = 0; i < static_cast<size_t>(K) * KV; i++) part[i] += src[i];
+    for (int k = 0; k < K; k++) bpart[k] += bpart[static_cast<size_t>(t) * K + k];
+  }
+  for (int k = 0; k < K; k++)
+    for (int c = 0; c < d.C; c++)
+      for (int tp = 0; tp < g.RS; tp++) dw[(static_cast<size_t>(k) * d.C + c) * g.RS + tp] = part[static_cast<size_t>(k) * KV + tp * g.Cv + c];
+  if (dbias) std::copy(bpart.begin(), bpart.begin() + K, dbias);
+}
+
+}  // namespace LT_NS
+}  // namespace lt

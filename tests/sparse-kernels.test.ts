@@ -1,0 +1,202 @@
+/**
+ * Sparse conv backward kernels (conv2dBackwardInputSparse, conv2dBackwardWeightSparse): on a
+ * pruned gradient dy they must give the dense kernels' dx, dw and dbias. Oracles, over a shape
+ * sweep (1x1, 3x3, 5x5, non-square, stride 1/2, padding 0/1/2, batch 1, channel counts that are
+ * not multiples of the vector width) and densities 0, ~10%, ~30% and 100% (random zeros):
+ * - native sparse (every ISA variant) vs the native dense kernels of the same variant, and vs the
+ *   float64 reference dense kernels;
+ * - ref sparse vs ref dense, in float64 and float32;
+ * - outputs pre-filled with NaN (a skipped element fails); density 0 gives exact zeros;
+ * - 1 vs 2 threads: dx bit for bit, dw within float32 summation order; repeatable per thread count.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { nativeBackend, nativeLoadError, refBackend, Rng } from '../src/index.js';
+import type { Conv2dDims, IsaName, Kernels, NativeIsaControl } from '../src/index.js';
+import { assertClose } from './helpers/assert.js';
+import { EXACT, F32_BACKWARD, F64_SPARSE_VS_DENSE } from './helpers/tolerances.js';
+
+const nat = nativeBackend();
+const ref = refBackend();
+const skip = nat === null ? `native addon unavailable: ${nativeLoadError()}` : false;
+
+function native(): Kernels & NativeIsaControl {
+  if (nat === null) throw new Error('unreachable: tests are skipped without the addon');
+  return nat;
+}
+
+/** [N, C, H, W, K, R, S, strideH, strideW, padH, padW] */
+type Spec = [number, number, number, number, number, number, number, number, number, number, number];
+const specs: Spec[] = [
+  [3, 16, 10, 10, 16, 3, 3, 1, 1, 1, 1], // ResNet body
+  [2, 16, 9, 9, 32, 3, 3, 2, 2, 1, 1], // stride-2 stage transition, odd plane
+  [2, 32, 6, 6, 32, 3, 3, 1, 1, 1, 1], // two vectors per pixel (AVX-512), 2 register blocks
+  [2, 64, 4, 4, 20, 3, 3, 1, 1, 1, 1], // 36 tap-vectors: 3 register blocks
+  [1, 5, 7, 6, 9, 1, 1, 1, 1, 0, 0], // 1x1, batch 1, C not a multiple of 8/16
+  [2, 8, 8, 8, 12, 1, 1, 2, 2, 0, 0], // 1x1 stride 2 (skips input rows/columns)
+  [2, 3, 13, 13, 4, 5, 5, 2, 2, 2, 2], // 5x5 stride 2
+  [2, 6, 9, 8, 5, 3, 2, 2, 1, 1, 0], // non-square kernel, per-axis stride and padding
+  [1, 17, 6, 7, 19, 3, 3, 1, 1, 2, 2], // padding larger than needed, odd channels
+  [2, 4, 8, 8, 10, 3, 3, 2, 2, 0, 0], // stride 2, no padding: last row/column never reached
+  [3, 33, 5, 5, 7, 3, 3, 1, 1, 1, 1], // channels past a vector boundary
+];
+const densities = [0, 0.1, 0.3, 1];
+
+function dims([N, C, H, W, K, R, S, strideH, strideW, padH, padW]: Spec): Conv2dDims {
+  const P = Math.floor((H + 2 * padH - R) / strideH) + 1;
+  const Q = Math.floor((W + 2 * padW - S) / strideW) + 1;
+  return { N, C, H, W, K, R, S, P, Q, strideH, strideW, padH, padW };
+}
+
+function label(d: Conv2dDims, density: number): string {
+  return `N${d.N} ${d.C}x${d.H}x${d.W}->${d.K} k${d.R}x${d.S} s${d.strideH},${d.strideW} p${d.padH},${d.padW} density ${density}`;
+}
+
+function rand(n: number, rng: Rng): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
+  return a;
+}
+
+/** A random gradient with each element kept with probability `density` (else 0). */
+function pruned(n: number, density: number, rng: Rng): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = rng.uniform(-1, 1);
+    if (rng.next() < density) a[i] = v === 0 ? 0.5 : v;
+  }
+  return a;
+}
+
+const nanArray = (n: number): Float32Array => new Float32Array(n).fill(Number.NaN);
+
+interface Case {
+  d: Conv2dDims;
+  density: number;
+  x: Float32Array;
+  w: Float32Array;
+  dy: Float32Array;
+  ref: { dx: Float64Array; dw: Float64Array; db: Float64Array };
+}
+
+const cases: Case[] = [];
+specs.forEach((spec, i) => {
+  const d = dims(spec);
+  densities.forEach((density, j) => {
+    const rng = new Rng(7000 + 10 * i + j);
+    const x = rand(d.N * d.C * d.H * d.W, rng);
+    const w = rand(d.K * d.C * d.R * d.S, rng);
+    const dy = pruned(d.N * d.K * d.P * d.Q, density, rng);
+    const dx = new Float64Array(x.length);
+    const dw = new Float64Array(w.length);
+    const db = new Float64Array(d.K);
+    ref.conv2dBackwardInput(Float64Array.from(dy), Float64Array.from(w), dx, d);
+    ref.conv2dBackwardWeight(Float64Array.from(x), Float64Array.from(dy), dw, db, d);
+    cases.push({ d, density, x, w, dy, ref: { dx, dw, db } });
+  });
+});
+
+interface Grads {
+  dx: Float32Array;
+  dw: Float32Array;
+  db: Float32Array;
+}
+
+function runSparse(k: Kernels, c: Case): Grads {
+  const dx = nanArray(c.x.length);
+  const dw = nanArray(c.w.length);
+  const db = nanArray(c.d.K);
+  k.conv2dBackwardInputSparse(c.dy, c.w, dx, c.d);
+  k.conv2dBackwardWeightSparse(c.x, c.dy, dw, db, c.d);
+  return { dx, dw, db };
+}
+
+function runDense(k: Kernels, c: Case): Grads {
+  const dx = nanArray(c.x.length);
+  const dw = nanArray(c.w.length);
+  const db = nanArray(c.d.K);
+  k.conv2dBackwardInput(c.dy, c.w, dx, c.d);
+  k.conv2dBackwardWeight(c.x, c.dy, dw, db, c.d);
+  return { dx, dw, db };
+}
+
+function assertGrads(a: Grads, b: Grads | Case['ref'], what: string): void {
+  assertClose(a.dx, b.dx, F32_BACKWARD, `${what} dx`);
+  assertClose(a.dw, b.dw, F32_BACKWARD, `${what} dw`);
+  assertClose(a.db, b.db, F32_BACKWARD, `${what} dbias`);
+}
+
+const isas: IsaName[] = nat ? nat.availableIsas() : [];
+for (const isa of isas) {
+  test(`native sparse conv backward (${isa}) matches the dense kernels on pruned gradients`, { skip }, () => {
+    const k = native();
+    k.setIsa(isa);
+    try {
+      for (const c of cases) {
+        const what = `${isa} ${label(c.d, c.density)}`;
+        const s = runSparse(k, c);
+        assertGrads(s, runDense(k, c), `${what} sparse vs native dense`);
+        assertGrads(s, c.ref, `${what} sparse vs float64 reference`);
+        if (c.density === 0) {
+          assertClose(s.dx, new Float32Array(s.dx.length), EXACT, `${what} dx of an all-zero gradient`);
+          assertClose(s.dw, new Float32Array(s.dw.length), EXACT, `${what} dw of an all-zero gradient`);
+        }
+      }
+      // dbias is optional.
+      const c = cases[5];
+      const dw = nanArray(c.w.length);
+      k.conv2dBackwardWeightSparse(c.x, c.dy, dw, null, c.d);
+      assertClose(dw, c.ref.dw, F32_BACKWARD, `${isa} dw without dbias`);
+    } finally {
+      k.setIsa('native');
+    }
+  });
+}
+
+test('ref sparse conv backward matches ref dense, in float64 and float32', () => {
+  for (const c of cases) {
+    const what = `ref ${label(c.d, c.density)}`;
+    const dx = new Float64Array(c.x.length).fill(Number.NaN);
+    const dw = new Float64Array(c.w.length).fill(Number.NaN);
+    const db = new Float64Array(c.d.K).fill(Number.NaN);
+    ref.conv2dBackwardInputSparse(Float64Array.from(c.dy), Float64Array.from(c.w), dx, c.d);
+    ref.conv2dBackwardWeightSparse(Float64Array.from(c.x), Float64Array.from(c.dy), dw, db, c.d);
+    assertGrads({ dx: Float32Array.from(dx), dw: Float32Array.from(dw), db: Float32Array.from(db) }, c.ref, `${what} f32 view`);
+    assertClose(dx, c.ref.dx, F64_SPARSE_VS_DENSE, `${what} float64 dx`);
+    assertClose(dw, c.ref.dw, F64_SPARSE_VS_DENSE, `${what} float64 dw`);
+    assertClose(db, c.ref.db, F64_SPARSE_VS_DENSE, `${what} float64 dbias`);
+    assertGrads(runSparse(ref, c), c.ref, `${what} float32 arrays`);
+  }
+});
+
+test('native sparse conv backward: 1 vs 2 threads', { skip }, () => {
+  const k = native();
+  const before = k.threads();
+  const d = dims([8, 16, 12, 12, 32, 3, 3, 1, 1, 1, 1]);
+  const rng = new Rng(99);
+  const x = rand(d.N * d.C * d.H * d.W, rng);
+  const w = rand(d.K * d.C * d.R * d.S, rng);
+  const dy = pruned(d.N * d.K * d.P * d.Q, 0.2, rng);
+  const c: Case = { d, density: 0.2, x, w, dy, ref: { dx: new Float64Array(0), dw: new Float64Array(0), db: new Float64Array(0) } };
+  try {
+    k.setThreads(1);
+    const one = runSparse(k, c);
+    k.setThreads(2);
+    const two = runSparse(k, c);
+    const again = runSparse(k, c);
+    assert.deepEqual(two.dx, one.dx, 'dx is independent of the thread count (per-image work)');
+    assertClose(two.dw, one.dw, F32_BACKWARD, 'dw, 2 vs 1 threads');
+    assertClose(two.db, one.db, F32_BACKWARD, 'dbias, 2 vs 1 threads');
+    assert.deepEqual(again, two, 'same thread count, same result bit for bit');
+  } finally {
+    k.setThreads(before);
+  }
+});
+
+test('native sparse conv glue rejects wrong argument types and short arrays', { skip }, () => {
+  const k = native();
+  const d = dims([1, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1]);
+  const w = new Float32Array(3 * 2 * 9);
+  assert.throws(() => k.conv2dBackwardInputSparse(new Float32Array(10), w, new Float32Array(32), d), /conv2dBackwardInputSparse: argument 0 has 10 elements, needs 48/);
+  assert.throws(() => k.conv2dBackwardWeightSparse(new Float64Array(32), new Float32Array(48), w, null, d), /conv2dBackwardWeightSparse: 'x' is float64/);
+});
