@@ -26,5 +26,6 @@ export * from './models/index.js';
 export * from './data/index.js';
 export * from './train/index.js';
 export * from './bench/index.js';
+export * from './sparse/index.js';
 
 setDefaultBackendProvider(selectDefaultBackend);

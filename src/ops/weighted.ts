@@ -5,6 +5,7 @@
  * pruning) slot in as other kernels behind the same two entries.
  */
 import { recordOp, type BackwardFn } from '../autograd/graph.js';
+import { PrunedGradient } from '../autograd/pruned.js';
 import type { FloatArray } from '../core/dtype.js';
 import type { Shape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -14,6 +15,19 @@ export interface WeightedBackwardKernels {
   /** dx = backward-input(dy, weight). */
   input(dy: FloatArray, weight: FloatArray, dx: FloatArray): void;
   /** dweight (and dbias when not null) = backward-weight(x, dy). */
+  weight(x: FloatArray, dy: FloatArray, dw: FloatArray, dbias: FloatArray | null): void;
+  /**
+   * Sparse twins (same results, work ~ non-zeros of dy), used when dy is a PrunedGradient whose
+   * density is below `crossover()`. Absent: dense kernels always.
+   */
+  sparse?: SparseBackwardKernels;
+}
+
+/** A weighted op's sparse backward products and the density below which they are faster. */
+export interface SparseBackwardKernels {
+  /** Density (nnz / size of dy) below which the sparse kernels beat the dense ones (measured). */
+  crossover(): number;
+  input(dy: FloatArray, weight: FloatArray, dx: FloatArray): void;
   weight(x: FloatArray, dy: FloatArray, dw: FloatArray, dbias: FloatArray | null): void;
 }
 
@@ -60,18 +74,24 @@ function weightedBackward(
     const saved = ctx.saved();
     const xs = savedX ? saved[0] : null;
     const ws = savedW ? saved[savedX ? 1 : 0] : null;
+    // The dense/sparse choice: per layer and step, from the measured density of the pruned dy.
+    const pruned = dy instanceof PrunedGradient ? dy : null;
+    const useSparse = pruned !== null && kern.sparse !== undefined && pruned.density < kern.sparse.crossover();
+    const run = useSparse && kern.sparse !== undefined ? kern.sparse : kern;
+    const t0 = pruned?.onBackward ? performance.now() : 0;
     let dx: Tensor | null = null;
     if (ws !== null) {
       dx = Tensor.empty(xShape, dy.dtype);
-      kern.input(dy.data, ws.data, dx.data);
+      run.input(dy.data, ws.data, dx.data);
     }
     let dw: Tensor | null = null;
     let db: Tensor | null = null;
     if (xs !== null) {
       dw = Tensor.empty(wShape, dy.dtype);
       db = bShape ? Tensor.empty(bShape, dy.dtype) : null;
-      kern.weight(xs.data, dy.data, dw.data, db ? db.data : null);
+      run.weight(xs.data, dy.data, dw.data, db ? db.data : null);
     }
+    if (pruned?.onBackward) pruned.onBackward({ ms: performance.now() - t0, sparse: useSparse });
     return bShape ? [dx, dw, db] : [dx, dw];
   };
 }

@@ -37,3 +37,14 @@ export interface Tolerance {
  * moves the losses by ~1e-2.
  */
 export const E2E_TRAJECTORY = { abs: 1e-3, rel: 1e-3 } as const;
+/**
+ * Sparse back-propagation (tests/sparse-*.test.ts). Zero fraction after stochastic pruning on
+ * 200,000 synthetic entries: the sampling standard deviation is about 0.0011, the threshold
+ * estimate adds a little; 0.01 is ~9 standard deviations, while a wrong rule (deterministic cut,
+ * or p taken as the sparsity) misses by >= 0.2.
+ */
+export const PRUNE_ZERO_FRACTION = 0.01;
+/** Normal quantile vs METHOD.md's 4-decimal table (rounding of the table itself). */
+export const PHI_INVERSE_TABLE = 5e-5;
+/** Family-wise error rate of the unbiasedness test (Bernstein bound per element, Bonferroni over elements). */
+export const UNBIASED_FWER = 1e-3;

@@ -1,0 +1,164 @@
+/**
+ * createPruningPolicy: activation-gradient pruning as a GradientTransform on the autograd seam.
+ * At each conv2d (and linear, unless excluded) node's incoming gradient it computes the policy's
+ * threshold, prunes with the backend's pruneGradient kernel (counter RNG keyed by seed, layer
+ * index and step: identical for any thread count) and returns a PrunedGradient carrying the
+ * density, which the op's backward uses to choose dense or sparse kernels. Layers and models do
+ * not change. Per layer and step it records tau, density, natural zeros, relative error and the
+ * backward time (stats.ts).
+ *
+ * @example
+ * const policy = createPruningPolicy({ policy: 'normal', rate: 0.9, exclude: ['first'] });
+ * const uninstall = policy.install();
+ * policy.beginStep(step); backward(loss);            // per training step
+ * const s = summarizePruning(policy.layers(), policy.takeRecords());
+ * uninstall();
+ */
+import { setGradientTransform, type GradientTransform } from '../autograd/backward.js';
+import type { Node } from '../autograd/graph.js';
+import { PrunedGradient } from '../autograd/pruned.js';
+import { kernels } from '../backend/active.js';
+import { allocFloat } from '../core/dtype.js';
+import { counterKey } from '../core/rng.js';
+import { shapeSize } from '../core/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { checkRate, resolvePruningOptions, type PruningOptions, type ResolvedPruningOptions } from './options.js';
+import { measurePruning, type PruneLayerInfo, type PruneRecord } from './stats.js';
+import { fitLogMagnitude, lognormalThreshold, normalThreshold } from './threshold.js';
+import { pruneTopk } from './topk.js';
+
+export interface PruningPolicy {
+  readonly options: ResolvedPruningOptions;
+  /** The transform (install() sets it on the autograd seam). */
+  readonly transform: GradientTransform;
+  /**
+   * Sets the step of the next backward pass (warm-up, schedule and RNG key use it). Without it,
+   * each new backward pass advances the step by one.
+   */
+  beginStep(step: number): void;
+  /** The step the policy is at. */
+  readonly step: number;
+  /** Installs the transform; returns a function restoring the previous one. */
+  install(): () => void;
+  /** The layers seen so far, in order of first sight. */
+  layers(): PruneLayerInfo[];
+  /** Records since the last call (the trainer drains them per epoch). */
+  takeRecords(): PruneRecord[];
+}
+
+/** True for the stem: a conv2d node with no conv2d upstream of it. */
+function hasConvUpstream(node: Node): boolean {
+  const seen = new Set<Node>();
+  const stack: Node[] = [];
+  for (const e of node.inputs) if (e.gradFn) stack.push(e.gradFn);
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    if (n.op === 'conv2d') return true;
+    for (const e of n.inputs) if (e.gradFn && !seen.has(e.gradFn)) stack.push(e.gradFn);
+  }
+  return false;
+}
+
+/** Creates a pruning policy; validates options first (OptionError naming the option). */
+export function createPruningPolicy(options: PruningOptions): PruningPolicy {
+  const o = resolvePruningOptions(options);
+  const layers = new Map<string, PruneLayerInfo>();
+  let records: PruneRecord[] = [];
+  let step = 0;
+  let explicit = true;
+  let lastSeq = -1;
+  let occurrences = new Map<string, number>();
+
+  function layerOf(node: Node, grad: Tensor): PruneLayerInfo {
+    const name = node.scope === '' ? `(${node.op})` : node.scope;
+    let l = layers.get(name);
+    if (l === undefined) {
+      const w = node.inputs[1]?.shape ?? [1];
+      const macs = grad.size * (shapeSize(w) / Math.max(1, w[0]));
+      const excluded =
+        (node.op === 'linear' && o.exclude.includes('fc')) ||
+        (o.exclude.includes('shortcut') && /shortcut|downsample/.test(name)) ||
+        (node.op === 'conv2d' && o.exclude.includes('first') && !hasConvUpstream(node));
+      l = { name, op: node.op, index: layers.size, macs, excluded };
+      layers.set(name, l);
+    }
+    return l;
+  }
+
+  const transform: GradientTransform = (grad, node) => {
+    if (node.op !== 'conv2d' && node.op !== 'linear') return grad;
+    if (node.seq > lastSeq) {
+      // A new backward pass (nodes are visited in decreasing creation order within one).
+      if (!explicit) step++;
+      explicit = false;
+      occurrences = new Map();
+    }
+    lastSeq = node.seq;
+    const layer = layerOf(node, grad);
+    if (layer.excluded || step < o.warmupSteps || grad.size === 0) return grad;
+    const rate = o.schedule ? o.schedule(step, o.rate) : o.rate;
+    if (o.schedule) checkRate(o.policy, rate, `schedule value at step ${step}`);
+    const occ = occurrences.get(layer.name) ?? 0;
+    occurrences.set(layer.name, occ + 1);
+    const k = kernels();
+    const n = grad.size;
+    const out = allocFloat(grad.dtype, n);
+    let tau: number | null;
+    let nnz: number;
+    if (o.policy === 'topk') {
+      tau = null;
+      nnz = pruneTopk(grad.data, out, grad.shape[0] ?? 1, rate);
+    } else {
+      tau = o.policy === 'lognormal' ? lognormalThreshold(fitLogMagnitude(grad.data, n), rate) : normalThreshold(k.meanAbs(grad.data, n), rate);
+      // A layer called twice in one step (shared module) draws from a disjoint counter range.
+      const key = counterKey(counterKey(o.seed, layer.index), step);
+      nnz = k.pruneGradient(grad.data, out, n, tau, o.policy !== 'deterministic', key, occ * 4294967296);
+    }
+    const pg = new PrunedGradient(out, grad.shape, nnz);
+    const measure = step % o.statsEvery === 0 ? measurePruning(grad.data, out) : null;
+    const rec: PruneRecord = {
+      step,
+      layer: layer.name,
+      rate,
+      tau,
+      density: pg.density,
+      naturalZeros: measure ? measure.naturalZeros : null,
+      relError: measure ? measure.relError : null,
+      backwardMs: null,
+      sparse: null,
+    };
+    records.push(rec);
+    pg.onBackward = (r) => {
+      rec.backwardMs = r.ms;
+      rec.sparse = r.sparse;
+    };
+    return pg;
+  };
+
+  return {
+    options: o,
+    transform,
+    beginStep(s: number) {
+      step = s;
+      explicit = true;
+      lastSeq = -1;
+    },
+    get step() {
+      return step;
+    },
+    install() {
+      const prev = setGradientTransform(transform);
+      return () => {
+        setGradientTransform(prev);
+      };
+    },
+    layers: () => [...layers.values()],
+    takeRecords() {
+      const r = records;
+      records = [];
+      return r;
+    },
+  };
+}

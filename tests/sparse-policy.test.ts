@@ -1,0 +1,90 @@
+/**
+ * The pruning policy on the autograd seam: a resnet20 training step (batch 8) with pruning runs
+ * and records stats for every conv layer; excludes (first, shortcut, fc); warm-up; p = 0 gives
+ * exactly the dense gradients; same seed same gradients; the summary weights density by MACs.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { backward, createModel, crossEntropy, Rng, Tensor } from '../src/index.js';
+import type { Module } from '../src/index.js';
+import { createPruningPolicy, summarizePruning, type PruningOptions } from '../src/sparse/index.js';
+
+function batch(seed: number): { x: Tensor; labels: Int32Array } {
+  const rng = new Rng(seed);
+  const x = Tensor.randn([8, 3, 32, 32], rng);
+  const labels = Int32Array.from({ length: 8 }, () => rng.int(10));
+  return { x, labels };
+}
+
+/** One forward/backward with `opts` pruning (none: dense); returns the model and the policy. */
+function step(opts: PruningOptions | null, shortcut: 'A' | 'B' = 'A', steps = 1) {
+  const model: Module = createModel('resnet20', { numClasses: 10, inChannels: 3, seed: 0, shortcut });
+  const policy = opts ? createPruningPolicy(opts) : null;
+  const uninstall = policy?.install();
+  try {
+    for (let s = 0; s < steps; s++) {
+      const { x, labels } = batch(s);
+      for (const p of model.parameters()) p.grad = null;
+      policy?.beginStep(s);
+      backward(crossEntropy(model.call(x), labels));
+    }
+  } finally {
+    uninstall?.();
+  }
+  return { model, policy };
+}
+
+function grads(m: Module): Float32Array[] {
+  return m.parameters().map((p) => Float32Array.from(p.grad!.data));
+}
+
+test('resnet20 step with normal p = 0.9: every conv layer recorded, fc dense by default', () => {
+  const { policy } = step({ policy: 'normal', rate: 0.9, seed: 1 });
+  const layers = policy!.layers();
+  const convs = layers.filter((l) => l.op === 'conv2d');
+  assert.equal(convs.length, 19, 'resnet20 (shortcut A) has 19 convs');
+  const recs = policy!.takeRecords();
+  assert.deepEqual(new Set(recs.map((r) => r.layer)), new Set(convs.map((l) => l.name)));
+  assert.ok(layers.some((l) => l.op === 'linear' && l.excluded), 'fc seen and excluded');
+  for (const r of recs) {
+    assert.ok(r.density > 0.05 && r.density < 0.9, `${r.layer} density ${r.density}`);
+    assert.ok(r.tau !== null && r.tau > 0);
+    assert.ok(r.relError !== null && r.relError > 0 && Number.isFinite(r.relError));
+    assert.equal(r.naturalZeros !== null && r.naturalZeros < 1, true);
+    assert.ok(r.backwardMs !== null && r.backwardMs >= 0, `${r.layer}: backward time reported`);
+    assert.equal(r.sparse, false, 'no sparse kernels wired yet: dense backward');
+  }
+  const s = summarizePruning(layers, recs);
+  assert.ok(s.prunedDensity < 1 && s.overallDensity > s.prunedDensity, JSON.stringify(s).slice(0, 200));
+  const w = s.layers.reduce((a, l) => a + l.macs, 0);
+  const d = s.layers.reduce((a, l) => a + l.macs * l.density, 0) / w;
+  assert.ok(Math.abs(d - s.overallDensity) < 1e-12);
+});
+
+test('excludes: first = conv1, shortcut = shortcut.0 convs (option B), none prunes fc too', () => {
+  const { policy } = step({ policy: 'deterministic', rate: 0.5, exclude: ['first', 'shortcut'] }, 'B');
+  const excluded = policy!.layers().filter((l) => l.excluded).map((l) => l.name).sort();
+  assert.deepEqual(excluded, ['conv1', 'layer2.0.shortcut.0', 'layer3.0.shortcut.0']);
+  const recs = policy!.takeRecords();
+  assert.ok(recs.some((r) => r.layer === 'fc'), 'fc pruned when not excluded');
+  assert.ok(!recs.some((r) => excluded.includes(r.layer)));
+});
+
+test('p = 0 gives exactly the dense gradients; same seed gives the same gradients', () => {
+  const dense = grads(step(null).model);
+  const p0 = grads(step({ policy: 'normal', rate: 0, exclude: [] }).model);
+  assert.deepEqual(p0, dense);
+  const a = grads(step({ policy: 'normal', rate: 0.9, seed: 5 }).model);
+  const b = grads(step({ policy: 'normal', rate: 0.9, seed: 5 }).model);
+  const c = grads(step({ policy: 'normal', rate: 0.9, seed: 6 }).model);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+  assert.notDeepEqual(a, dense);
+});
+
+test('warm-up runs dense, then pruning starts; schedule values are validated', () => {
+  const { policy } = step({ policy: 'normal', rate: 0.9, warmupSteps: 1, schedule: (s, r) => (s === 1 ? 0.5 : r) }, 'A', 2);
+  const recs = policy!.takeRecords();
+  assert.ok(recs.length === 19 && recs.every((r) => r.step === 1 && r.rate === 0.5));
+  assert.throws(() => step({ policy: 'normal', rate: 0.9, schedule: () => 1.5 }), /must be in \[0, 1\), got 1.5 \(schedule value at step 0\)/);
+});

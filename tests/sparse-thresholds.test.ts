@@ -1,0 +1,126 @@
+/**
+ * Threshold rules: PhiInverse against METHOD.md's table, the normal rule's zero fraction on
+ * Gaussian data (about 54% at p = 0.9, 69% at p = 0.99), the lognormal solver's measured zero
+ * fraction on synthetic lognormal data, top-k keeping exactly k per sample, and option errors.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { counterKey, kernels, OptionError, Rng } from '../src/index.js';
+import {
+  createPruningPolicy, erf, fitLogMagnitude, lognormalThreshold, normalQuantile, normalThreshold, parseExclude, pruneTopk,
+  resolvePruningOptions, topkCount,
+} from '../src/sparse/index.js';
+import { PHI_INVERSE_TABLE, PRUNE_ZERO_FRACTION } from './helpers/tolerances.js';
+
+const N = 200000;
+
+function gaussian(n: number, seed: number, std = 1): Float32Array {
+  const rng = new Rng(seed);
+  const g = new Float32Array(n);
+  for (let i = 0; i < n; i++) g[i] = rng.normal() * std;
+  return g;
+}
+
+function zeroFraction(a: Float32Array): number {
+  let z = 0;
+  for (const v of a) if (v === 0) z++;
+  return z / a.length;
+}
+
+test('PhiInverse((1+p)/2) matches METHOD.md: 0.6745, 1.0364, 1.2816, 1.6449, 1.9600, 2.5758', () => {
+  const table: [number, number][] = [[0.5, 0.6745], [0.7, 1.0364], [0.8, 1.2816], [0.9, 1.6449], [0.95, 1.96], [0.99, 2.5758]];
+  for (const [p, z] of table) assert.ok(Math.abs(normalQuantile((1 + p) / 2) - z) <= PHI_INVERSE_TABLE, `p=${p}: ${normalQuantile((1 + p) / 2)}`);
+  // Tails and symmetry: Phi(PhiInverse(q)) = q through erf.
+  for (const q of [1e-6, 0.01, 0.3, 0.5, 0.77, 0.999]) {
+    const x = normalQuantile(q);
+    assert.ok(Math.abs(0.5 * (1 + erf(x / Math.SQRT2)) - q) < 2e-7 + 1e-6 * q, `q=${q}`);
+  }
+  assert.equal(normalQuantile(0.5), 0);
+  assert.equal(normalThreshold(1, 0), 0, 'p = 0 gives tau = 0 (exactly dense)');
+});
+
+test('normal rule on Gaussian data: ~54% zeros at p = 0.9 and ~69% at p = 0.99 (METHOD.md)', () => {
+  const k = kernels();
+  const g = gaussian(N, 1, 0.01);
+  for (const [p, expected] of [[0.9, 0.54], [0.99, 0.69], [0.5, 0.2]] as const) {
+    const tau = normalThreshold(k.meanAbs(g, N), p);
+    // Analytic value for sigma = 1: P(|g| < t) - (2/t)(phi(0) - phi(t)).
+    const t = normalQuantile((1 + p) / 2);
+    const phi = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
+    const analytic = p - (2 / t) * (phi(0) - phi(t));
+    const out = new Float32Array(N);
+    k.pruneGradient(g, out, N, tau, true, counterKey(3, 0), 0);
+    const z = zeroFraction(out);
+    assert.ok(Math.abs(z - analytic) <= PRUNE_ZERO_FRACTION, `p=${p}: measured ${z}, analytic ${analytic}`);
+    if (p !== 0.5) assert.ok(Math.abs(z - expected) <= PRUNE_ZERO_FRACTION, `p=${p}: measured ${z}, METHOD.md ${expected}`);
+    // The deterministic cut prunes the full fraction p.
+    k.pruneGradient(g, out, N, tau, false, 0, 0);
+    assert.ok(Math.abs(zeroFraction(out) - p) <= PRUNE_ZERO_FRACTION, `deterministic p=${p}: ${zeroFraction(out)}`);
+  }
+});
+
+test('lognormal rule: measured zero fraction after stochastic pruning hits the target (synthetic lognormal data)', () => {
+  const k = kernels();
+  const rng = new Rng(11);
+  for (const [mu, s, natural] of [[-6, 1.5, 0], [-2, 0.6, 0], [-4, 2.5, 0.3]] as const) {
+    const g = new Float32Array(N);
+    for (let i = 0; i < N; i++) {
+      g[i] = rng.next() < natural ? 0 : (rng.next() < 0.5 ? -1 : 1) * Math.exp(mu + s * rng.normal());
+    }
+    const fit = fitLogMagnitude(g, N);
+    assert.ok(Math.abs(fit.mu - mu) < 0.02 && Math.abs(fit.s - s) < 0.02, `fit ${JSON.stringify(fit)}`);
+    for (const target of [0.5, 0.8, 0.9, 0.95]) {
+      const tau = lognormalThreshold(fit, target);
+      const out = new Float32Array(N);
+      k.pruneGradient(g, out, N, tau, true, counterKey(5, target * 100), 0);
+      const z = zeroFraction(out);
+      assert.ok(Math.abs(z - target) <= PRUNE_ZERO_FRACTION, `mu=${mu} s=${s} natural=${natural} target=${target}: measured ${z}`);
+    }
+    assert.equal(lognormalThreshold(fit, 0), 0);
+  }
+  assert.equal(lognormalThreshold({ mu: 0, s: 1, zeroFraction: 0.6 }, 0.5), 0, 'already sparser than the target: no pruning');
+});
+
+test('topk keeps exactly k entries per sample, the largest magnitudes', () => {
+  const rng = new Rng(4);
+  const samples = 6, m = 1000;
+  const g = new Float32Array(samples * m);
+  for (let i = 0; i < g.length; i++) g[i] = rng.normal() * (i % 97 === 0 ? 10 : 1);
+  g[5] = g[6] = g[7] = 3.25; // ties
+  for (const keep of [0.001, 0.1, 0.37, 1]) {
+    const out = new Float32Array(g.length);
+    const kk = topkCount(keep, m);
+    const nnz = pruneTopk(g, out, samples, keep);
+    assert.equal(nnz, kk * samples);
+    for (let b = 0; b < samples; b++) {
+      let kept = 0, minKept = Infinity, maxDropped = 0;
+      for (let i = 0; i < m; i++) {
+        const x = g[b * m + i], y = out[b * m + i];
+        if (y !== 0) {
+          assert.equal(y, x);
+          kept++;
+          minKept = Math.min(minKept, Math.abs(x));
+        } else maxDropped = Math.max(maxDropped, Math.abs(x));
+      }
+      assert.equal(kept, kk, `keep=${keep} sample ${b}`);
+      assert.ok(minKept >= maxDropped, `keep=${keep}: kept ${minKept} < dropped ${maxDropped}`);
+    }
+  }
+});
+
+test('bad options give OptionErrors naming the option and the valid values', () => {
+  const bad = (o: Parameters<typeof resolvePruningOptions>[0], re: RegExp) => assert.throws(() => resolvePruningOptions(o), (e: unknown) => e instanceof OptionError && re.test(e.message));
+  bad({ policy: 'normal', rate: 1 }, /pruning rate p \(--prune-rate\) for policy 'normal' must be in \[0, 1\), got 1/);
+  bad({ policy: 'normal', rate: -0.1 }, /must be in \[0, 1\), got -0.1/);
+  bad({ policy: 'deterministic', rate: Number.NaN }, /--prune-rate.*got NaN/);
+  bad({ policy: 'lognormal', rate: 1.2 }, /target sparsity s \(--sparsity\)/);
+  bad({ policy: 'topk', rate: 0 }, /--keep.*\(0, 1\], got 0/);
+  // @ts-expect-error: an unknown policy name, as a user could type it
+  bad({ policy: 'magnitude', rate: 0.5 }, /unknown pruning policy 'magnitude' \(valid: normal, lognormal, topk, deterministic\)/);
+  bad({ policy: 'normal', rate: 0.5, exclude: ['first', 'conv9'] }, /unknown layer group 'conv9' \(valid: first, shortcut, fc, or 'none'/);
+  bad({ policy: 'normal', rate: 0.5, warmupSteps: -1 }, /--prune-warmup must be a non-negative integer/);
+  assert.throws(() => parseExclude('first,bogus'), /unknown layer group 'bogus'/);
+  assert.deepEqual(parseExclude('none'), []);
+  assert.deepEqual(parseExclude('first, shortcut,first'), ['first', 'shortcut']);
+  assert.throws(() => createPruningPolicy({ policy: 'normal', rate: 0.99999999 * 2 }), OptionError);
+});
