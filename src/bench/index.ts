@@ -9,3 +9,5 @@ export { formatConvBench, formatTable, machineInfo } from './report.js';
 export type { MachineInfo } from './report.js';
 export { runKernelBench, formatKernelBench } from './kernels.js';
 export type { KernelBenchOptions, KernelBenchResult } from './kernels.js';
+export { benchSparseConv, formatSparseBench, measuredCrossover } from './sparse.js';
+export type { SparseBenchRow, SparseBenchOptions } from './sparse.js';

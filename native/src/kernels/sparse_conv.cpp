@@ -92,31 +92,42 @@ T* room(std::vector<T>& v, size_t n) {
   if (v.size() < n) v.resize(n);
   return v.data();
 }
+/** Like room, 64-byte aligned (whole vectors never straddle cache lines). */
+float* aligned_room(std::vector<float>& v, size_t n) {
+  float* p = room(v, n + 16);
+  return p + ((64 - reinterpret_cast<uintptr_t>(p) % 64) % 64) / sizeof(float);
+}
 
 /** Copies image x[C][H][W] into the data area of tile[Hp][Wp][Cv] (the rest must already be 0). */
 void to_tile(const float* x, const Conv2dDims& d, const Geo& g, float* t) {
-  const int wn = std::min(d.W, g.Wp - d.padW);
+  const int wn = std::min(d.W, g.Wp - d.padW), c4 = d.C & ~3, w4 = wn & ~3;
+  const ptrdiff_t plane = static_cast<ptrdiff_t>(d.H) * d.W;
   for (int h = 0; h < d.H && h + d.padH < g.Hp; h++) {
     float* row = t + (static_cast<size_t>(h + d.padH) * g.Wp + d.padW) * g.Cv;
-    for (int c = 0; c < d.C; c++) {
-      const float* src = x + (static_cast<size_t>(c) * d.H + h) * d.W;
-      for (int w = 0; w < wn; w++) row[w * g.Cv + c] = src[w];
-    }
+    const float* src = x + static_cast<size_t>(h) * d.W;
+    for (int c = 0; c < c4; c += 4)
+      for (int w = 0; w < w4; w += 4) transpose4x4(src + c * plane + w, plane, row + w * g.Cv + c, g.Cv);
+    for (int c = 0; c < d.C; c++)
+      for (int w = c < c4 ? w4 : 0; w < wn; w++) row[w * g.Cv + c] = src[c * plane + w];
   }
 }
 
 /** dx[C][H][W] = the data area of tile (0 where no tap reaches). */
 void from_tile(const float* t, const Conv2dDims& d, const Geo& g, float* dx) {
-  const int wn = std::max(0, std::min(d.W, g.Wp - d.padW));
+  const int wn = std::max(0, std::min(d.W, g.Wp - d.padW)), c4 = d.C & ~3, w4 = wn & ~3;
+  const ptrdiff_t plane = static_cast<ptrdiff_t>(d.H) * d.W;
   for (int h = 0; h < d.H; h++) {
-    const bool in = h + d.padH < g.Hp;
+    float* dst = dx + static_cast<size_t>(h) * d.W;
+    if (h + d.padH >= g.Hp) {
+      for (int c = 0; c < d.C; c++) std::fill(dst + c * plane, dst + c * plane + d.W, 0.0f);
+      continue;
+    }
     const float* row = t + (static_cast<size_t>(h + d.padH) * g.Wp + d.padW) * g.Cv;
+    for (int c = 0; c < c4; c += 4)
+      for (int w = 0; w < w4; w += 4) transpose4x4(row + w * g.Cv + c, g.Cv, dst + c * plane + w, plane);
     for (int c = 0; c < d.C; c++) {
-      float* dst = dx + (static_cast<size_t>(c) * d.H + h) * d.W;
-      int w = 0;
-      if (in)
-        for (; w < wn; w++) dst[w] = row[w * g.Cv + c];
-      for (; w < d.W; w++) dst[w] = 0.0f;
+      for (int w = c < c4 ? w4 : 0; w < wn; w++) dst[c * plane + w] = row[w * g.Cv + c];
+      std::fill(dst + c * plane + wn, dst + c * plane + d.W, 0.0f);
     }
   }
 }
@@ -126,6 +137,7 @@ template <int NV>
 void dw_block(const int32_t* pos, const float* val, int cnt, const int* pix, const float* xt, const int* voff,
               float* out) {
   vf acc[NV];
+#pragma GCC unroll 16
   for (int j = 0; j < NV; j++) acc[j] = zero();
   for (int i = 0; i < cnt; i++) {
     const float* b = xt + pix[pos[i]];
@@ -133,6 +145,7 @@ void dw_block(const int32_t* pos, const float* val, int cnt, const int* pix, con
 #pragma GCC unroll 16
     for (int j = 0; j < NV; j++) acc[j] = fmadd(gv, load(b + voff[j]), acc[j]);
   }
+#pragma GCC unroll 16
   for (int j = 0; j < NV; j++) store(out + j * VL, add(load(out + j * VL), acc[j]));
 }
 
@@ -140,6 +153,7 @@ void dw_block(const int32_t* pos, const float* val, int cnt, const int* pix, con
 template <int NV>
 void dx_block(const int32_t* woff, const float* val, int cnt, const float* wt, float* at, const int* voff) {
   vf acc[NV];
+#pragma GCC unroll 16
   for (int j = 0; j < NV; j++) acc[j] = zero();
   for (int i = 0; i < cnt; i++) {
     const float* b = wt + woff[i];
@@ -147,6 +161,7 @@ void dx_block(const int32_t* woff, const float* val, int cnt, const float* wt, f
 #pragma GCC unroll 16
     for (int j = 0; j < NV; j++) acc[j] = fmadd(gv, load(b + j * VL), acc[j]);
   }
+#pragma GCC unroll 16
   for (int j = 0; j < NV; j++) store(at + voff[j], add(load(at + voff[j]), acc[j]));
 }
 
@@ -175,7 +190,9 @@ void conv2d_backward_input_sparse(const float* dy, const float* w, float* dx, co
   }
   const Geo g = geometry(d);
   const int K = d.K, PQ = g.PQ, KV = g.RS * g.Cv;
-  std::vector<float> wt(static_cast<size_t>(K) * KV, 0.0f);  // w as K x R x S x Cv
+  std::vector<float> wt_buf;
+  float* wt = aligned_room(wt_buf, static_cast<size_t>(K) * KV);  // w as K x R x S x Cv
+  std::fill(wt, wt + static_cast<size_t>(K) * KV, 0.0f);
   for (int k = 0; k < K; k++)
     for (int c = 0; c < d.C; c++)
       for (int t = 0; t < g.RS; t++) wt[static_cast<size_t>(k) * KV + t * g.Cv + c] = w[(static_cast<size_t>(k) * d.C + c) * g.RS + t];
@@ -192,7 +209,7 @@ void conv2d_backward_input_sparse(const float* dy, const float* w, float* dx, co
     int32_t* cur = room(s.cur, PQ);
     int32_t* pk = room(s.pk, static_cast<size_t>(K) * PQ);
     float* pv = room(s.pval, static_cast<size_t>(K) * PQ);
-    float* tile = room(s.tile, tile_n);
+    float* tile = aligned_room(s.tile, tile_n);
     for (int n = static_cast<int>(static_cast<int64_t>(d.N) * t / nt); n < static_cast<int64_t>(d.N) * (t + 1) / nt; n++) {
       const int nnz = build_plane_index(dy + static_cast<size_t>(n) * K * PQ, K, PQ, start, pos, val);
       // Counting sort by position; within a position, k ascends.
@@ -212,7 +229,7 @@ void conv2d_backward_input_sparse(const float* dy, const float* w, float* dx, co
         const int b = cnt[p], e = cnt[p + 1];
         if (b == e) continue;
         float* at = tile + g.pix[p];
-        for (const auto& gr : g.groups) kDx[gr.second - 1](pk + b, pv + b, e - b, wt.data() + gr.first * VL, at, g.voff.data() + gr.first);
+        for (const auto& gr : g.groups) kDx[gr.second - 1](pk + b, pv + b, e - b, wt + gr.first * VL, at, g.voff.data() + gr.first);
       }
       from_tile(tile, d, g, dx + n * dx_img);
     }
@@ -230,7 +247,9 @@ void conv2d_backward_weight_sparse(const float* x, const float* dy, float* dw, f
   const int K = d.K, PQ = g.PQ, KV = g.RS * g.Cv;
   const size_t x_img = static_cast<size_t>(d.C) * d.H * d.W, tile_n = static_cast<size_t>(g.Hp) * g.Wp * g.Cv;
   const int T = max_threads();
-  std::vector<float> part(static_cast<size_t>(T) * K * KV, 0.0f), bpart(static_cast<size_t>(T) * K, 0.0f);
+  std::vector<float> part_buf, bpart(static_cast<size_t>(T) * K, 0.0f);
+  float* part = aligned_room(part_buf, static_cast<size_t>(T) * K * KV);
+  std::fill(part, part + static_cast<size_t>(T) * K * KV, 0.0f);
   int used = 1;
 
 #pragma omp parallel num_threads(T)
@@ -241,9 +260,9 @@ void conv2d_backward_weight_sparse(const float* x, const float* dy, float* dw, f
     int32_t* start = room(s.start, K + 1);
     int32_t* pos = room(s.pos, static_cast<size_t>(K) * PQ + VL);
     float* val = room(s.val, static_cast<size_t>(K) * PQ + VL);
-    float* tile = room(s.tile, tile_n);
+    float* tile = aligned_room(s.tile, tile_n);
     std::memset(tile, 0, sizeof(float) * tile_n);  // to_tile writes only the data area
-    float* my = part.data() + static_cast<size_t>(t) * K * KV;
+    float* my = part + static_cast<size_t>(t) * K * KV;
     float* myb = bpart.data() + static_cast<size_t>(t) * K;
     for (int n = static_cast<int>(static_cast<int64_t>(d.N) * t / nt); n < static_cast<int64_t>(d.N) * (t + 1) / nt; n++) {
       build_plane_index(dy + static_cast<size_t>(n) * K * PQ, K, PQ, start, pos, val);
@@ -261,7 +280,7 @@ void conv2d_backward_weight_sparse(const float* x, const float* dy, float* dw, f
   }
   // Partials in thread order, then K x (R x S x Cv) -> K x C x R x S.
   for (int t = 1; t < used; t++) {
-    const float* src = part.data() + static_cast<size_t>(t) * K * KV;
+    const float* src = part + static_cast<size_t>(t) * K * KV;
     for (size_t i = 0; i < static_cast<size_t>(K) * KV; i++) part[i] += src[i];
     for (int k = 0; k < K; k++) bpart[k] += bpart[static_cast<size_t>(t) * K + k];
   }
