@@ -31,6 +31,13 @@ export function addTrainCommand(program: Command): void {
     .option('--eval-batch-size <n>', 'batch size for evaluation', intOption('--eval-batch-size'), d.evalBatchSize)
     .option('--limit-batches <n>', 'stop each epoch after n batches (0 = all)', intOption('--limit-batches', 0), d.limitBatches)
     .option('--log-every <n>', 'write every n-th step to log.jsonl', intOption('--log-every'), d.logEvery)
+    .option('--prune <policy>', 'sparse back-propagation: prune conv-output gradients with normal | lognormal | topk | deterministic')
+    .option('--prune-rate <p>', 'normal/deterministic: pruning rate p in [0, 1) (p is not the sparsity: density is measured)', numberOption('--prune-rate', -Infinity))
+    .option('--sparsity <s>', 'lognormal: target zero fraction in [0, 1)', numberOption('--sparsity', -Infinity))
+    .option('--keep <f>', 'topk: kept fraction per sample in (0, 1]', numberOption('--keep', -Infinity))
+    .option('--prune-exclude <list>', "layers left dense: comma list of first, shortcut, fc, or 'none' (default: fc)")
+    .option('--prune-warmup <steps>', 'training steps (mini-batches) run dense before pruning starts', intOption('--prune-warmup', 0))
+    .option('--prune-stats-every <n>', 'measure natural zeros and relative error every n-th step (default 1)', intOption('--prune-stats-every'))
     .action(async (f: TrainFlags) => {
       const { json, ...config } = f;
       // With --json, stdout carries only the summary; everything human goes to stderr.

@@ -77,49 +77,77 @@ export interface PruneSummary {
   prunedDensity: number;
 }
 
-function mean(xs: (number | null)[]): number | null {
-  let s = 0;
-  let c = 0;
-  for (const x of xs) {
-    if (x !== null && Number.isFinite(x)) {
-      s += x;
-      c++;
-    }
-  }
-  return c > 0 ? s / c : null;
+interface LayerSums {
+  steps: number;
+  density: number;
+  tau: [number, number];
+  relError: [number, number];
+  naturalZeros: [number, number];
+  backwardMs: [number, number];
 }
 
-/** Summarises records per layer; layers without records count as dense (density 1). */
-export function summarizePruning(layers: readonly PruneLayerInfo[], records: readonly PruneRecord[]): PruneSummary {
-  const by = new Map<string, PruneRecord[]>();
-  for (const r of records) {
-    const list = by.get(r.layer);
-    if (list) list.push(r);
-    else by.set(r.layer, [r]);
+function addTo(acc: [number, number], x: number | null): void {
+  if (x !== null && Number.isFinite(x)) {
+    acc[0] += x;
+    acc[1]++;
   }
-  const out: LayerPruneSummary[] = [];
-  let wAll = 0, dAll = 0, wPr = 0, dPr = 0;
-  for (const l of layers) {
-    const rs = by.get(l.name) ?? [];
-    const density = rs.length > 0 ? rs.reduce((s, r) => s + r.density, 0) / rs.length : 1;
-    out.push({
-      layer: l.name,
-      op: l.op,
-      macs: l.macs,
-      excluded: l.excluded,
-      steps: rs.length,
-      density,
-      meanTau: mean(rs.map((r) => r.tau)),
-      meanRelError: mean(rs.map((r) => r.relError)),
-      meanNaturalZeros: mean(rs.map((r) => r.naturalZeros)),
-      meanBackwardMs: mean(rs.map((r) => r.backwardMs)),
-    });
-    wAll += l.macs;
-    dAll += l.macs * density;
-    if (!l.excluded) {
-      wPr += l.macs;
-      dPr += l.macs * density;
+}
+
+const meanOf = (acc: [number, number]): number | null => (acc[1] > 0 ? acc[0] / acc[1] : null);
+
+/** Running per-layer sums of records (constant memory: the trainer keeps one per epoch and one per run). */
+export class PruneAccumulator {
+  private readonly sums = new Map<string, LayerSums>();
+
+  add(records: readonly PruneRecord[]): void {
+    for (const r of records) {
+      let a = this.sums.get(r.layer);
+      if (a === undefined) {
+        a = { steps: 0, density: 0, tau: [0, 0], relError: [0, 0], naturalZeros: [0, 0], backwardMs: [0, 0] };
+        this.sums.set(r.layer, a);
+      }
+      a.steps++;
+      a.density += r.density;
+      addTo(a.tau, r.tau);
+      addTo(a.relError, r.relError);
+      addTo(a.naturalZeros, r.naturalZeros);
+      addTo(a.backwardMs, r.backwardMs);
     }
   }
-  return { layers: out, overallDensity: wAll > 0 ? dAll / wAll : 1, prunedDensity: wPr > 0 ? dPr / wPr : 1 };
+
+  /** Per-layer means and the MAC-weighted densities; layers without records count as dense. */
+  summary(layers: readonly PruneLayerInfo[]): PruneSummary {
+    const out: LayerPruneSummary[] = [];
+    let wAll = 0, dAll = 0, wPr = 0, dPr = 0;
+    for (const l of layers) {
+      const a = this.sums.get(l.name);
+      const density = a !== undefined && a.steps > 0 ? a.density / a.steps : 1;
+      out.push({
+        layer: l.name,
+        op: l.op,
+        macs: l.macs,
+        excluded: l.excluded,
+        steps: a?.steps ?? 0,
+        density,
+        meanTau: a ? meanOf(a.tau) : null,
+        meanRelError: a ? meanOf(a.relError) : null,
+        meanNaturalZeros: a ? meanOf(a.naturalZeros) : null,
+        meanBackwardMs: a ? meanOf(a.backwardMs) : null,
+      });
+      wAll += l.macs;
+      dAll += l.macs * density;
+      if (!l.excluded) {
+        wPr += l.macs;
+        dPr += l.macs * density;
+      }
+    }
+    return { layers: out, overallDensity: wAll > 0 ? dAll / wAll : 1, prunedDensity: wPr > 0 ? dPr / wPr : 1 };
+  }
+}
+
+/** Summarises records per layer (see PruneAccumulator.summary). */
+export function summarizePruning(layers: readonly PruneLayerInfo[], records: readonly PruneRecord[]): PruneSummary {
+  const acc = new PruneAccumulator();
+  acc.add(records);
+  return acc.summary(layers);
 }

@@ -3,8 +3,9 @@
  * Bare `leantrain train` = LeNet-5 on the embedded digits, about a minute on 2 cores.
  */
 import { OptionError } from '../core/errors.js';
+import { pruningFromConfig, type PruneConfig } from './pruning.js';
 
-export interface TrainConfig {
+export interface TrainConfig extends PruneConfig {
   /** Model name from the registry (`lenet5`, `resnet20`, ...). */
   model: string;
   /** 'digits' (embedded, no download), 'mnist', 'fashion-mnist', 'cifar10', 'cifar100'. */
@@ -89,4 +90,5 @@ export function validateTrainConfig(c: TrainConfig): void {
     );
   }
   if (c.shortcut !== undefined && c.shortcut !== 'A' && c.shortcut !== 'B') throw new OptionError(`--shortcut must be 'A' or 'B', got '${c.shortcut}'`);
+  pruningFromConfig(c, c.seed);
 }

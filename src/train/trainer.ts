@@ -18,6 +18,8 @@ import { countCorrect, EpochMeter } from './metrics.js';
 import { Progress, formatDuration } from './progress.js';
 import { RunLog } from './runlog.js';
 import { validateTrainConfig, type TrainConfig } from './config.js';
+import { createPruningPolicy, PruneAccumulator, type PruningPolicy } from '../sparse/index.js';
+import { formatPruningReport, pruningFromConfig, type PruningReport } from './pruning.js';
 
 export interface EpochRecord {
   epoch: number;
@@ -56,6 +58,8 @@ export interface TrainSummary {
   history: EpochRecord[];
   config: TrainConfig;
   machine: { cpu: string; cores: number; node: string };
+  /** Sparse back-propagation: per-layer and overall (MAC-weighted) density; absent when dense. */
+  pruning?: PruningReport;
 }
 
 export interface TrainHooks {
@@ -88,6 +92,7 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
   validateTrainConfig(c);
   const schedSpec = parseSchedule(c.schedule);
   modelInfo(c.model);
+  const pruneOpts = pruningFromConfig(c, c.seed);
   const info = hooks.info ?? (() => {});
   const k = kernels();
   if (c.threads !== undefined) k.setThreads(c.threads);
@@ -126,6 +131,15 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
   log?.write({ type: 'start', time: new Date().toISOString(), config: c, backend: k.name, threads: k.threads(), dataSource: train.source });
 
   const history: EpochRecord[] = [];
+  // Pruning plugs into the autograd seam; the trainer only sets the step and collects stats.
+  const policy: PruningPolicy | null = pruneOpts ? createPruningPolicy(pruneOpts) : null;
+  const uninstallPolicy = policy ? policy.install() : null;
+  const pruneRun = new PruneAccumulator();
+  const prunePerEpoch: PruningReport['perEpoch'] = [];
+  if (policy) {
+    const o = policy.options;
+    info(`pruning: ${o.policy} ${o.rate} at conv outputs, exclude [${o.exclude.join(', ')}], dense warm-up ${o.warmupSteps} steps`);
+  }
   const tStart = performance.now();
   let step = 0;
   let trainImages = 0;
@@ -146,6 +160,7 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
         const logits = model.call(batch.x);
         const loss = crossEntropy(logits, batch.labels);
         optimizer.zeroGrad();
+        policy?.beginStep(step);
         backward(loss);
         optimizer.step();
         const lossValue = loss.item();
@@ -192,15 +207,32 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
       };
       history.push(rec);
       log?.write({ type: 'epoch', ...rec });
+      let pruneLine = '';
+      if (policy) {
+        const recs = policy.takeRecords();
+        pruneRun.add(recs);
+        const ep = new PruneAccumulator();
+        ep.add(recs);
+        const s = ep.summary(policy.layers());
+        prunePerEpoch.push({ epoch, overallDensity: s.overallDensity, prunedDensity: s.prunedDensity });
+        for (const l of s.layers) {
+          log?.write({
+            type: 'prune', epoch, layer: l.layer, op: l.op, excluded: l.excluded, steps: l.steps, density: l.density,
+            meanTau: l.meanTau, meanRelError: l.meanRelError, meanNaturalZeros: l.meanNaturalZeros, meanBackwardMs: l.meanBackwardMs,
+          });
+        }
+        pruneLine = `  density ${s.overallDensity.toFixed(3)}`;
+      }
       const line =
         `epoch ${epoch}/${c.epochs}  train loss ${rec.trainLoss.toFixed(4)} acc ${(100 * rec.trainAccuracy).toFixed(2)}%  ` +
         `test loss ${rec.testLoss.toFixed(4)} acc ${(100 * rec.testAccuracy).toFixed(2)}%  ` +
-        `${formatDuration(rec.seconds)} (${rec.imagesPerSec.toFixed(0)} img/s, data wait ${rec.dataWaitSeconds.toFixed(2)} s)`;
+        `${formatDuration(rec.seconds)} (${rec.imagesPerSec.toFixed(0)} img/s, data wait ${rec.dataWaitSeconds.toFixed(2)} s)${pruneLine}`;
       if (hooks.progress) hooks.progress.line(line);
       else info(line);
       hooks.onEpoch?.(rec, model);
     }
   } finally {
+    uninstallPolicy?.();
     await trainLoader.close();
     await testLoader.close();
   }
@@ -229,7 +261,15 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
     config: c,
     machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), node: process.version },
   };
+  if (policy) {
+    summary.pruning = { ...pruneRun.summary(policy.layers()), ...pruneHeader(policy), perEpoch: prunePerEpoch };
+    for (const line of formatPruningReport(summary.pruning)) info(line);
+  }
   log?.write({ type: 'end', finalTestAccuracy: summary.finalTestAccuracy, bestTestAccuracy: summary.bestTestAccuracy, totalSeconds: summary.totalSeconds });
   log?.writeSummary(summary);
   return summary;
+}
+
+function pruneHeader(p: PruningPolicy): Pick<PruningReport, 'policy' | 'rate' | 'exclude' | 'warmupSteps'> {
+  return { policy: p.options.policy, rate: p.options.rate, exclude: p.options.exclude, warmupSteps: p.options.warmupSteps };
 }

@@ -1,0 +1,95 @@
+/**
+ * Sparse back-propagation in the trainer: TrainConfig's pruning fields -> PruningOptions (with
+ * errors naming the CLI flags), and the per-epoch / end-of-run reporting of per-layer density.
+ */
+import { OptionError } from '../core/errors.js';
+import {
+  parseExclude, PRUNE_POLICIES, rateFlag, resolvePruningOptions, type PruningOptions, type PrunePolicyName, type PruneSummary,
+} from '../sparse/index.js';
+
+/** The pruning fields of a TrainConfig (all optional; `prune` turns it on). */
+export interface PruneConfig {
+  /** Pruning policy: normal, lognormal, topk, deterministic (unset: dense training). */
+  prune?: string;
+  /** p for normal / deterministic. */
+  pruneRate?: number;
+  /** Target sparsity s for lognormal. */
+  sparsity?: number;
+  /** Kept fraction per sample for topk. */
+  keep?: number;
+  /** Layer groups left dense: comma list of first, shortcut, fc, or 'none' (default 'fc'). */
+  pruneExclude?: string;
+  /** Training steps (mini-batches) run dense before pruning starts (default 0). */
+  pruneWarmup?: number;
+  /** Measure natural zeros and relative error every n-th step (default 1). */
+  pruneStatsEvery?: number;
+}
+
+const RATE_FIELDS = [['pruneRate', '--prune-rate'], ['sparsity', '--sparsity'], ['keep', '--keep']] as const;
+
+/**
+ * The pruning options of a config, validated (OptionError naming the flag), or null when
+ * pruning is off. `seed` keys the pruning RNG (the training seed).
+ */
+export function pruningFromConfig(c: PruneConfig, seed: number): PruningOptions | null {
+  if (c.prune === undefined) {
+    for (const [field, flag] of RATE_FIELDS) {
+      if (c[field] !== undefined) throw new OptionError(`${flag} was given without --prune (one of ${PRUNE_POLICIES.join(', ')})`);
+    }
+    if (c.pruneExclude !== undefined || c.pruneWarmup !== undefined || c.pruneStatsEvery !== undefined) {
+      throw new OptionError(`--prune-exclude, --prune-warmup and --prune-stats-every need --prune (one of ${PRUNE_POLICIES.join(', ')})`);
+    }
+    return null;
+  }
+  const policy = PRUNE_POLICIES.find((p) => p === c.prune);
+  if (policy === undefined) throw new OptionError(`--prune: unknown pruning policy '${c.prune}' (valid: ${PRUNE_POLICIES.join(', ')})`);
+  const want = rateFlag(policy);
+  let rate: number | undefined;
+  for (const [field, flag] of RATE_FIELDS) {
+    const v = c[field];
+    if (v === undefined) continue;
+    if (flag !== want) throw new OptionError(`${flag} does not apply to --prune ${policy} (it takes ${want})`);
+    rate = v;
+  }
+  if (rate === undefined) throw new OptionError(`--prune ${policy} needs ${want} (${describeRate(policy)})`);
+  const o: PruningOptions = {
+    policy,
+    rate,
+    exclude: parseExclude(c.pruneExclude ?? 'fc'),
+    warmupSteps: c.pruneWarmup ?? 0,
+    seed,
+    statsEvery: c.pruneStatsEvery ?? 1,
+  };
+  resolvePruningOptions(o);
+  return o;
+}
+
+function describeRate(p: PrunePolicyName): string {
+  return p === 'lognormal' ? 'target sparsity in [0, 1), e.g. 0.8' : p === 'topk' ? 'kept fraction in (0, 1], e.g. 0.1' : 'pruning rate p in [0, 1), e.g. 0.9';
+}
+
+/** What summary.json's `pruning` field holds. */
+export interface PruningReport extends PruneSummary {
+  policy: PrunePolicyName;
+  rate: number;
+  exclude: readonly string[];
+  warmupSteps: number;
+  /** MAC-weighted density of every conv/linear layer, per epoch. */
+  perEpoch: { epoch: number; overallDensity: number; prunedDensity: number }[];
+}
+
+/** One line for the end of `train`: per-layer density and the overall figure. */
+export function formatPruningReport(r: PruningReport): string[] {
+  const lines = [
+    `pruning: ${r.policy} ${rateFlag(r.policy)} ${r.rate}, exclude [${r.exclude.join(', ')}], warm-up ${r.warmupSteps} steps: ` +
+      `overall density ${r.overallDensity.toFixed(3)} (MAC-weighted, all layers), ${r.prunedDensity.toFixed(3)} over pruned layers`,
+  ];
+  for (const l of r.layers) {
+    const extra = l.excluded
+      ? 'dense (excluded)'
+      : `density ${l.density.toFixed(3)}  tau ${l.meanTau === null ? '-' : l.meanTau.toExponential(2)}  ` +
+        `rel.err ${l.meanRelError === null ? '-' : l.meanRelError.toFixed(3)}  natural zeros ${l.meanNaturalZeros === null ? '-' : l.meanNaturalZeros.toFixed(3)}`;
+    lines.push(`  ${l.layer.padEnd(22)} ${extra}`);
+  }
+  return lines;
+}

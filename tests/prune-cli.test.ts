@@ -1,0 +1,70 @@
+/**
+ * `leantrain train --prune ...`: pruning options are validated before any data is read (errors
+ * name the flag), and a short real run writes per-layer 'prune' records to log.jsonl and a
+ * `pruning` field (per-layer and MAC-weighted overall density) to summary.json.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot } from './helpers/shared-data.js';
+
+const bin = path.join(repoRoot, 'bin', 'leantrain.js');
+
+function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, LEANTRAIN_THREADS: '2' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function assertUserError(args: string[], pattern: RegExp): void {
+  // A data set that does not exist: the option error must come first (validated before loading).
+  const r = run(['train', '--dataset', 'cifar10', '--data-dir', '/nonexistent-leantrain', ...args]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, pattern, `stderr for ${args.join(' ')}: ${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+}
+
+test('bad pruning options name the flag, before data loads', () => {
+  assertUserError(['--prune', 'magnitude', '--prune-rate', '0.9'], /unknown pruning policy 'magnitude' \(valid: normal, lognormal, topk, deterministic\)/);
+  assertUserError(['--prune', 'normal'], /--prune normal needs --prune-rate/);
+  assertUserError(['--prune', 'normal', '--prune-rate', '1'], /--prune-rate.*must be in \[0, 1\), got 1/);
+  assertUserError(['--prune', 'normal', '--prune-rate', '-0.5'], /--prune-rate.*got -0.5/);
+  assertUserError(['--prune', 'normal', '--sparsity', '0.9'], /--sparsity does not apply to --prune normal \(it takes --prune-rate\)/);
+  assertUserError(['--prune', 'lognormal', '--sparsity', '0.9', '--prune-exclude', 'first,head'], /unknown layer group 'head' \(valid: first, shortcut, fc/);
+  assertUserError(['--prune-rate', '0.9'], /--prune-rate was given without --prune/);
+  assertUserError(['--prune', 'topk', '--keep', '0'], /--keep.*\(0, 1\], got 0/);
+  assertUserError(['--prune', 'topk', '--keep', '0.1', '--prune-warmup', 'x'], /--prune-warmup must be an integer >= 0/);
+});
+
+test('a short pruned run logs per-layer density and summarises it', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'leantrain-prune-'));
+  try {
+    const r = run([
+      'train', '--model', 'lenet5', '--epochs', '2', '--limit-batches', '3', '--prune', 'normal', '--prune-rate', '0.9',
+      '--prune-exclude', 'none', '--prune-warmup', '1', '--out', dir, '--json',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout);
+    const p = summary.pruning;
+    assert.equal(p.policy, 'normal');
+    assert.equal(p.rate, 0.9);
+    assert.deepEqual(p.exclude, []);
+    assert.ok(p.overallDensity > 0 && p.overallDensity < 1, `overall density ${p.overallDensity}`);
+    assert.equal(p.perEpoch.length, 2);
+    const convs = p.layers.filter((l: { op: string }) => l.op === 'conv2d');
+    assert.ok(convs.length >= 2);
+    for (const l of p.layers) {
+      assert.ok(l.steps === 5, `${l.layer}: 6 steps minus 1 warm-up, got ${l.steps}`);
+      assert.ok(l.density < 1 && l.meanTau > 0 && l.meanRelError > 0);
+    }
+    const log = readFileSync(path.join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((s) => JSON.parse(s));
+    const prune = log.filter((x) => x.type === 'prune');
+    assert.equal(prune.length, 2 * p.layers.length);
+    assert.ok(prune.every((x) => typeof x.density === 'number' && typeof x.meanTau === 'number' && x.epoch >= 1));
+    assert.match(r.stderr, /pruning: normal --prune-rate 0.9.*overall density/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
