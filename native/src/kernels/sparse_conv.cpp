@@ -14,9 +14,10 @@
 // up to MAXV accumulators:
 // - dW walks the non-zeros of one plane (n, k) (the plane-major index of sparse_index.h) with
 //   dW[k] in registers, so memory sees one read-add-write of dW[k] per plane, not per non-zero.
-// - dX re-sorts the index by position (counting sort) and, per output position, sums the rows
-//   Wt[k] of its non-zeros in registers (an im2col row of dX), then adds that row into the tile
-//   once: one read-add-write per position instead of per non-zero.
+// - dX transposes the image's dy to positions x K (dyt, zero-padded to a vector multiple) and,
+//   per output position, sums the rows Wt[k] of its non-zeros (found from a vector compare mask)
+//   in registers: an im2col row of dX, added into the tile once per position instead of once
+//   per non-zero.
 // Threads take contiguous ranges of images; dW and dbias are per-thread partials added in thread
 // order (deterministic for a given thread count).
 #include <algorithm>
@@ -80,8 +81,8 @@ Geo geometry(const Conv2dDims& d) {
 
 /** Per-thread scratch, reused across calls (grows only). */
 struct Scratch {
-  std::vector<float> tile, val, pval;
-  std::vector<int32_t> start, pos, cnt, cur, pk;
+  std::vector<float> tile, val;
+  std::vector<int32_t> start, pos;
 };
 Scratch& scratch() {
   static thread_local Scratch s;
@@ -149,31 +150,56 @@ void dw_block(const int32_t* pos, const float* val, int cnt, const int* pix, con
   for (int j = 0; j < NV; j++) store(out + j * VL, add(load(out + j * VL), acc[j]));
 }
 
-/** at[voff[j] ..] += sum over the cnt non-zeros of val * wt[woff + j*VL ..], j < NV. */
+/**
+ * For every output position p of one image whose gradient row dyt[p][0..Kv) has non-zeros:
+ * acc[j] = sum over those k of dyt[p][k] * wt[k*KV + j*VL ..], then tile[pix[p] + voff[j] ..] += acc[j]
+ * (j < NV): one im2col row of dX per position, summed in registers and added to the tile once.
+ */
 template <int NV>
-void dx_block(const int32_t* woff, const float* val, int cnt, const float* wt, float* at, const int* voff) {
-  vf acc[NV];
+void dx_image(const float* dyt, int PQ, int Kv, int KV, const int* pix, const float* wt, float* tile, const int* voff) {
+  for (int p = 0; p < PQ; p++) {
+    const float* gp = dyt + static_cast<size_t>(p) * Kv;
+    uint32_t any = 0;
+    vf acc[NV];
 #pragma GCC unroll 16
-  for (int j = 0; j < NV; j++) acc[j] = zero();
-  for (int i = 0; i < cnt; i++) {
-    const float* b = wt + woff[i];
-    const vf gv = set1(val[i]);
+    for (int j = 0; j < NV; j++) acc[j] = zero();
+    for (int kb = 0; kb < Kv; kb += VL) {
+      uint32_t m = nonzero_mask(load(gp + kb));
+      any |= m;
+      while (m != 0) {
+        const int k = kb + __builtin_ctz(m);
+        m &= m - 1;
+        const vf gv = set1(gp[k]);
+        const float* b = wt + static_cast<size_t>(k) * KV;
 #pragma GCC unroll 16
-    for (int j = 0; j < NV; j++) acc[j] = fmadd(gv, load(b + j * VL), acc[j]);
+        for (int j = 0; j < NV; j++) acc[j] = fmadd(gv, load(b + j * VL), acc[j]);
+      }
+    }
+    if (any == 0) continue;
+    float* at = tile + pix[p];
+#pragma GCC unroll 16
+    for (int j = 0; j < NV; j++) store(at + voff[j], add(load(at + voff[j]), acc[j]));
   }
-#pragma GCC unroll 16
-  for (int j = 0; j < NV; j++) store(at + voff[j], add(load(at + voff[j]), acc[j]));
+}
+
+/** dyt[p][k] = dy[k][p] for one image (K x PQ -> PQ x Kv); lanes k >= K must already be 0. */
+void transpose_dy(const float* dy, int K, int PQ, int Kv, float* dyt) {
+  const int k4 = K & ~3, p4 = PQ & ~3;
+  for (int k = 0; k < k4; k += 4)
+    for (int p = 0; p < p4; p += 4) transpose4x4(dy + static_cast<size_t>(k) * PQ + p, PQ, dyt + static_cast<size_t>(p) * Kv + k, Kv);
+  for (int k = 0; k < K; k++)
+    for (int p = k < k4 ? p4 : 0; p < PQ; p++) dyt[static_cast<size_t>(p) * Kv + k] = dy[static_cast<size_t>(k) * PQ + p];
 }
 
 using DwFn = void (*)(const int32_t*, const float*, int, const int*, const float*, const int*, float*);
-using DxFn = void (*)(const int32_t*, const float*, int, const float*, float*, const int*);
+using DxFn = void (*)(const float*, int, int, int, const int*, const float*, float*, const int*);
 template <int... I>
 constexpr std::array<DwFn, sizeof...(I)> dw_table(std::integer_sequence<int, I...>) {
   return {&dw_block<I + 1>...};
 }
 template <int... I>
 constexpr std::array<DxFn, sizeof...(I)> dx_table(std::integer_sequence<int, I...>) {
-  return {&dx_block<I + 1>...};
+  return {&dx_image<I + 1>...};
 }
 constexpr auto kDw = dw_table(std::make_integer_sequence<int, MAXV>{});
 constexpr auto kDx = dx_table(std::make_integer_sequence<int, MAXV>{});
@@ -189,7 +215,7 @@ void conv2d_backward_input_sparse(const float* dy, const float* w, float* dx, co
     return;
   }
   const Geo g = geometry(d);
-  const int K = d.K, PQ = g.PQ, KV = g.RS * g.Cv;
+  const int K = d.K, PQ = g.PQ, KV = g.RS * g.Cv, Kv = (K + VL - 1) / VL * VL;
   std::vector<float> wt_buf;
   float* wt = aligned_room(wt_buf, static_cast<size_t>(K) * KV);  // w as K x R x S x Cv
   std::fill(wt, wt + static_cast<size_t>(K) * KV, 0.0f);
@@ -202,35 +228,13 @@ void conv2d_backward_input_sparse(const float* dy, const float* w, float* dx, co
   {
     const int t = thread_id(), nt = threads_in_region();
     Scratch& s = scratch();
-    int32_t* start = room(s.start, K + 1);
-    int32_t* pos = room(s.pos, static_cast<size_t>(K) * PQ + VL);
-    float* val = room(s.val, static_cast<size_t>(K) * PQ + VL);
-    int32_t* cnt = room(s.cnt, PQ + 1);
-    int32_t* cur = room(s.cur, PQ);
-    int32_t* pk = room(s.pk, static_cast<size_t>(K) * PQ);
-    float* pv = room(s.pval, static_cast<size_t>(K) * PQ);
+    float* dyt = aligned_room(s.val, static_cast<size_t>(PQ) * Kv);
+    std::fill(dyt, dyt + static_cast<size_t>(PQ) * Kv, 0.0f);  // lanes k >= K stay 0
     float* tile = aligned_room(s.tile, tile_n);
     for (int n = static_cast<int>(static_cast<int64_t>(d.N) * t / nt); n < static_cast<int64_t>(d.N) * (t + 1) / nt; n++) {
-      const int nnz = build_plane_index(dy + static_cast<size_t>(n) * K * PQ, K, PQ, start, pos, val);
-      // Counting sort by position; within a position, k ascends.
-      std::fill(cnt, cnt + PQ + 1, 0);
-      for (int i = 0; i < nnz; i++) cnt[pos[i] + 1]++;
-      for (int p = 0; p < PQ; p++) cnt[p + 1] += cnt[p];
-      std::copy(cnt, cnt + PQ, cur);
-      for (int k = 0; k < K; k++) {
-        for (int e = start[k]; e < start[k + 1]; e++) {
-          const int slot = cur[pos[e]]++;
-          pk[slot] = k * KV;
-          pv[slot] = val[e];
-        }
-      }
+      transpose_dy(dy + static_cast<size_t>(n) * K * PQ, K, PQ, Kv, dyt);
       std::memset(tile, 0, sizeof(float) * tile_n);
-      for (int p = 0; p < PQ; p++) {
-        const int b = cnt[p], e = cnt[p + 1];
-        if (b == e) continue;
-        float* at = tile + g.pix[p];
-        for (const auto& gr : g.groups) kDx[gr.second - 1](pk + b, pv + b, e - b, wt + gr.first * VL, at, g.voff.data() + gr.first);
-      }
+      for (const auto& gr : g.groups) kDx[gr.second - 1](dyt, PQ, Kv, KV, g.pix.data(), wt + gr.first * VL, tile, g.voff.data() + gr.first);
       from_tile(tile, d, g, dx + n * dx_img);
     }
   }

@@ -6,8 +6,9 @@
 //
 // This is the order in which a pass over NCHW memory meets the non-zeros, so a fused
 // "prune + build" kernel (walking dy once, deciding each element and appending the survivors)
-// can emit it directly, with no second pass. The dX kernel re-sorts it by position with a
-// counting sort (cost ~ nnz + P*Q per image).
+// can emit it directly, with no second pass. (The dW kernel uses it; the dX kernel instead reads
+// dy transposed to positions x K and finds each position's non-zeros from a compare mask, which
+// a fused kernel could likewise write directly.)
 #pragma once
 #include <cstdint>
 
