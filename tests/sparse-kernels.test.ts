@@ -11,7 +11,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nativeBackend, nativeLoadError, refBackend, Rng } from '../src/index.js';
+import { nativeBackend, nativeLoadError, refBackend, Rng, sparseCrossover } from '../src/index.js';
 import type { Conv2dDims, IsaName, Kernels, NativeIsaControl } from '../src/index.js';
 import { assertClose } from './helpers/assert.js';
 import { EXACT, F32_BACKWARD, F64_SPARSE_VS_DENSE } from './helpers/tolerances.js';
@@ -199,4 +199,17 @@ test('native sparse conv glue rejects wrong argument types and short arrays', { 
   const w = new Float32Array(3 * 2 * 9);
   assert.throws(() => k.conv2dBackwardInputSparse(new Float32Array(10), w, new Float32Array(32), d), /conv2dBackwardInputSparse: argument 0 has 10 elements, needs 48/);
   assert.throws(() => k.conv2dBackwardWeightSparse(new Float64Array(32), new Float32Array(48), w, null, d), /conv2dBackwardWeightSparse: 'x' is float64/);
+});
+
+test('sparseCrossover: ResNet-20 body shapes choose sparse at 20-30% density; 3-channel and 1x1 stride-2 convs never', () => {
+  const conv = (C: number, H: number, K: number, R: number, stride: number, pad: number): Conv2dDims => {
+    const P = Math.floor((H + 2 * pad - R) / stride) + 1;
+    return { N: 128, C, H, W: H, K, R, S: R, P, Q: P, strideH: stride, strideW: stride, padH: pad, padW: pad };
+  };
+  for (const d of [conv(16, 32, 16, 3, 1, 1), conv(16, 32, 32, 3, 2, 1), conv(32, 16, 32, 3, 1, 1), conv(32, 16, 64, 3, 2, 1), conv(64, 8, 64, 3, 1, 1)]) {
+    const c = sparseCrossover(d);
+    assert.ok(c > 0.3 && c < 1, `crossover of ${label(d, 0)} is ${c}`);
+  }
+  assert.equal(sparseCrossover(conv(3, 32, 16, 3, 1, 1)), 0);
+  assert.equal(sparseCrossover(conv(16, 32, 32, 1, 2, 0)), 0);
 });
