@@ -133,21 +133,43 @@ void from_tile(const float* t, const Conv2dDims& d, const Geo& g, float* dx) {
   }
 }
 
-/** out[j*VL ..] += sum over the cnt non-zeros of val * xt[pix[pos] + voff[j] ..], j < NV. */
+/**
+ * out[j*VL ..] += sum over the cnt non-zeros of val * xt[pix[pos] + voff[j] ..], j < NV. Small
+ * blocks use two accumulator sets (even and odd non-zeros) to halve the FMA latency chain.
+ */
 template <int NV>
 void dw_block(const int32_t* pos, const float* val, int cnt, const int* pix, const float* xt, const int* voff,
               float* out) {
-  vf acc[NV];
+  constexpr bool two = NV * 2 + 2 <= 2 * MAXV;
+  vf acc[NV], acc2[two ? NV : 1];
 #pragma GCC unroll 16
   for (int j = 0; j < NV; j++) acc[j] = zero();
-  for (int i = 0; i < cnt; i++) {
+#pragma GCC unroll 16
+  for (int j = 0; j < (two ? NV : 1); j++) acc2[j] = zero();
+  int i = 0;
+  if (two) {
+    for (; i + 2 <= cnt; i += 2) {
+      const float* b0 = xt + pix[pos[i]];
+      const float* b1 = xt + pix[pos[i + 1]];
+      const vf g0 = set1(val[i]), g1 = set1(val[i + 1]);
+#pragma GCC unroll 16
+      for (int j = 0; j < NV; j++) {
+        acc[j] = fmadd(g0, load(b0 + voff[j]), acc[j]);
+        acc2[two ? j : 0] = fmadd(g1, load(b1 + voff[j]), acc2[two ? j : 0]);
+      }
+    }
+  }
+  for (; i < cnt; i++) {
     const float* b = xt + pix[pos[i]];
     const vf gv = set1(val[i]);
 #pragma GCC unroll 16
     for (int j = 0; j < NV; j++) acc[j] = fmadd(gv, load(b + voff[j]), acc[j]);
   }
 #pragma GCC unroll 16
-  for (int j = 0; j < NV; j++) store(out + j * VL, add(load(out + j * VL), acc[j]));
+  for (int j = 0; j < NV; j++) {
+    const vf a = two ? add(acc[j], acc2[two ? j : 0]) : acc[j];
+    store(out + j * VL, add(load(out + j * VL), a));
+  }
 }
 
 /**
