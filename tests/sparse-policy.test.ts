@@ -88,3 +88,15 @@ test('warm-up runs dense, then pruning starts; schedule values are validated', (
   assert.ok(recs.length === 19 && recs.every((r) => r.step === 1 && r.rate === 0.5));
   assert.throws(() => step({ policy: 'normal', rate: 0.9, schedule: () => 1.5 }), /must be in \[0, 1\), got 1.5 \(schedule value at step 0\)/);
 });
+
+test('statsEvery: natural zeros and relative error measured on the first pruned step, then every n-th', () => {
+  const { policy } = step({ policy: 'normal', rate: 0.9, statsEvery: 2 }, 'A', 3);
+  const recs = policy!.takeRecords();
+  for (const r of recs) {
+    const measured = r.step !== 1;
+    assert.equal(r.relError !== null, measured, `step ${r.step}`);
+    assert.equal(r.naturalZeros !== null, measured, `step ${r.step}`);
+    assert.ok(r.tau !== null && r.density > 0, 'tau and density every step');
+  }
+  assert.equal(recs.length, 3 * 19);
+});

@@ -34,7 +34,7 @@ export interface PruningOptions {
   schedule?: (step: number, rate: number) => number;
   /** Seed of the pruning RNG (key from (seed, layer index, step)). Default 0. */
   seed?: number;
-  /** Measure natural zeros and relative error every n-th step (a pass over G and G'). Default 1. */
+  /** Measure natural zeros and relative error every n-th pruned step (a JS pass over G and G'). Default 1. */
   statsEvery?: number;
 }
 

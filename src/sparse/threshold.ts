@@ -25,12 +25,19 @@ export interface LogMagnitudeFit {
   zeroFraction: number;
 }
 
-/** One pass over g: mean and std of log|g| over the non-zeros (float64), and the zero fraction. */
-export function fitLogMagnitude(g: FloatArray, n: number): LogMagnitudeFit {
+/**
+ * Mean and std of log|g| over the non-zeros (float64, Welford), and the zero fraction, from every
+ * stride-th entry with stride = ceil(n / maxSamples): a fixed subsample (65,536 entries by default
+ * fix mu and s to about 0.01 of s), so the fit costs the same for every layer size.
+ */
+export function fitLogMagnitude(g: FloatArray, n: number, maxSamples = 65536): LogMagnitudeFit {
+  const stride = Math.max(1, Math.ceil(n / maxSamples));
+  let seen = 0;
   let count = 0;
   let mean = 0;
   let m2 = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n; i += stride) {
+    seen++;
     const a = Math.abs(g[i]);
     if (a === 0 || !Number.isFinite(a)) continue;
     const l = Math.log(a);
@@ -39,7 +46,7 @@ export function fitLogMagnitude(g: FloatArray, n: number): LogMagnitudeFit {
     mean += d / count;
     m2 += d * (l - mean);
   }
-  return { mu: mean, s: count > 0 ? Math.sqrt(m2 / count) : 0, zeroFraction: n > 0 ? (n - count) / n : 0 };
+  return { mu: mean, s: count > 0 ? Math.sqrt(m2 / count) : 0, zeroFraction: seen > 0 ? (seen - count) / seen : 0 };
 }
 
 /**

@@ -21,7 +21,7 @@ export interface PruneConfig {
   pruneExclude?: string;
   /** Training steps (mini-batches) run dense before pruning starts (default 0). */
   pruneWarmup?: number;
-  /** Measure natural zeros and relative error every n-th step (default 1). */
+  /** Measure natural zeros and relative error every n-th pruned step (default 10: a JS pass, ~7 ms per 2M entries). */
   pruneStatsEvery?: number;
 }
 
@@ -58,7 +58,7 @@ export function pruningFromConfig(c: PruneConfig, seed: number): PruningOptions 
     exclude: parseExclude(c.pruneExclude ?? 'fc'),
     warmupSteps: c.pruneWarmup ?? 0,
     seed,
-    statsEvery: c.pruneStatsEvery ?? 1,
+    statsEvery: c.pruneStatsEvery ?? 10,
   };
   resolvePruningOptions(o);
   return o;
