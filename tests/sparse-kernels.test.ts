@@ -11,8 +11,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nativeBackend, nativeLoadError, refBackend, Rng, sparseCrossover } from '../src/index.js';
-import type { Conv2dDims, IsaName, Kernels, NativeIsaControl } from '../src/index.js';
+import { benchSparseConv, formatSparseBench, measuredCrossover, nativeBackend, nativeLoadError, refBackend, Rng, sparseCrossover } from '../src/index.js';
+import type { Conv2dDims, IsaName, Kernels, NativeIsaControl, SparseBenchRow } from '../src/index.js';
 import { assertClose } from './helpers/assert.js';
 import { EXACT, F32_BACKWARD, F64_SPARSE_VS_DENSE } from './helpers/tolerances.js';
 
@@ -212,4 +212,19 @@ test('sparseCrossover: ResNet-20 body shapes choose sparse at 20-30% density; 3-
   }
   assert.equal(sparseCrossover(conv(3, 32, 16, 3, 1, 1)), 0);
   assert.equal(sparseCrossover(conv(16, 32, 32, 1, 2, 0)), 0);
+});
+
+test('benchSparseConv times dense vs sparse on a pruned gradient; measuredCrossover interpolates the 1x point', () => {
+  const d = dims([2, 8, 6, 6, 8, 3, 3, 1, 1, 1, 1]);
+  const rows = benchSparseConv([d], [0.1, 0.5], { repeats: 1, warmup: 0, backend: nat ?? ref });
+  assert.equal(rows.length, 2);
+  for (const r of rows) assert.ok(r.denseMs > 0 && r.sparseMs > 0 && Math.abs(r.measuredDensity - r.density) < 0.15, JSON.stringify(r));
+  assert.match(formatSparseBench(rows), /crossover .* sparse faster below density/);
+  const row = (density: number, speedup: number): SparseBenchRow => ({
+    shape: 's', dims: d, density, measuredDensity: density, denseMs: speedup, sparseMs: 1, speedup, target: 0.4 / density,
+  });
+  assert.equal(measuredCrossover([row(0.1, 3), row(0.3, 2), row(0.5, 0.5)]), 0.3 + (1 / 1.5) * 0.2);
+  assert.equal(measuredCrossover([row(0.1, 0.9)]), 0);
+  assert.equal(measuredCrossover([row(0.1, 2), row(0.7, 1.1)]), 0.7);
+  assert.throws(() => benchSparseConv([d], [0]), /densities must be in \(0, 1\]/);
 });
