@@ -36,6 +36,8 @@ test('bad pruning options name the flag, before data loads', () => {
   assertUserError(['--prune-rate', '0.9'], /--prune-rate was given without --prune/);
   assertUserError(['--prune', 'topk', '--keep', '0'], /--keep.*\(0, 1\], got 0/);
   assertUserError(['--prune', 'topk', '--keep', '0.1', '--prune-warmup', 'x'], /--prune-warmup must be an integer >= 0/);
+  assertUserError(['--prune', 'normal', '--prune-rate', '0.9', '--prune-kernels', 'fast'], /--prune-kernels must be 'auto' or 'dense', got 'fast'/);
+  assertUserError(['--prune-kernels', 'dense'], /--prune-kernels need --prune/);
 });
 
 test('a short pruned run logs per-layer density and summarises it', () => {

@@ -5,9 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backward, createModel, crossEntropy, Rng, Tensor } from '../src/index.js';
+import { backward, createModel, crossEntropy, kernels, Rng, Tensor } from '../src/index.js';
 import type { Module } from '../src/index.js';
 import { createPruningPolicy, summarizePruning, type PruningOptions } from '../src/sparse/index.js';
+import { assertClose } from './helpers/assert.js';
+import { F32_BACKWARD } from './helpers/tolerances.js';
 
 function batch(seed: number): { x: Tensor; labels: Int32Array } {
   const rng = new Rng(seed);
@@ -52,7 +54,7 @@ test('resnet20 step with normal p = 0.9: every conv layer recorded, fc dense by 
     assert.ok(r.relError !== null && r.relError > 0 && Number.isFinite(r.relError));
     assert.equal(r.naturalZeros !== null && r.naturalZeros < 1, true);
     assert.ok(r.backwardMs !== null && r.backwardMs >= 0, `${r.layer}: backward time reported`);
-    assert.equal(r.sparse, false, 'no sparse kernels wired yet: dense backward');
+    assert.equal(typeof r.sparse, 'boolean', 'the backward reported which kernels ran');
   }
   const s = summarizePruning(layers, recs);
   assert.ok(s.prunedDensity < 1 && s.overallDensity > s.prunedDensity, JSON.stringify(s).slice(0, 200));
@@ -99,4 +101,17 @@ test('statsEvery: natural zeros and relative error measured on the first pruned 
     assert.ok(r.tau !== null && r.density > 0, 'tau and density every step');
   }
   assert.equal(recs.length, 3 * 19);
+});
+
+test('native: sparse backward kernels run below the crossover and give the dense kernels\' gradients', { skip: kernels().name !== 'native' ? 'native backend not active' : false }, () => {
+  const opts: PruningOptions = { policy: 'normal', rate: 0.99, seed: 3 };
+  const sp = step({ ...opts, sparseKernels: true });
+  const de = step({ ...opts, sparseKernels: false });
+  const rs = sp.policy!.takeRecords();
+  const rd = de.policy!.takeRecords();
+  assert.ok(rs.some((r) => r.sparse === true), 'some layers ran sparse');
+  assert.ok(rd.every((r) => r.sparse === false));
+  assert.deepEqual(rs.map((r) => r.density), rd.map((r) => r.density), 'same pruned gradients');
+  const a = grads(sp.model), b = grads(de.model);
+  for (let i = 0; i < a.length; i++) assertClose(a[i], b[i], F32_BACKWARD, `parameter ${i}`);
 });

@@ -19,6 +19,8 @@ export interface PrunedBackwardReport {
 export class PrunedGradient extends Tensor {
   /** Non-zeros / size, measured by the pruning kernel. */
   readonly density: number;
+  /** False forces the dense backward kernels whatever the density (for comparisons). */
+  sparseAllowed = true;
   /** Called once by the consuming op's backward with its timing (stats collection). */
   onBackward: ((r: PrunedBackwardReport) => void) | null = null;
 

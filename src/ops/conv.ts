@@ -5,6 +5,7 @@
  */
 import { kernels } from '../backend/active.js';
 import type { Conv2dDims } from '../backend/kernels.js';
+import { sparseCrossover } from '../backend/sparse_crossover.js';
 import { checkShape } from '../core/errors.js';
 import { convOutSize, formatShape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -64,5 +65,11 @@ function conv2dBackwardKernels(d: Conv2dDims): WeightedBackwardKernels {
   return {
     input: (dy, w, dx) => kernels().conv2dBackwardInput(dy, w, dx, d),
     weight: (x, dy, dw, db) => kernels().conv2dBackwardWeight(x, dy, dw, db, d),
+    // Used for a pruned dy below the measured crossover (measured on native only: ref stays dense).
+    sparse: {
+      crossover: () => (kernels().name === 'native' ? sparseCrossover(d) : 0),
+      input: (dy, w, dx) => kernels().conv2dBackwardInputSparse(dy, w, dx, d),
+      weight: (x, dy, dw, db) => kernels().conv2dBackwardWeightSparse(x, dy, dw, db, d),
+    },
   };
 }

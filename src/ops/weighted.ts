@@ -76,7 +76,8 @@ function weightedBackward(
     const ws = savedW ? saved[savedX ? 1 : 0] : null;
     // The dense/sparse choice: per layer and step, from the measured density of the pruned dy.
     const pruned = dy instanceof PrunedGradient ? dy : null;
-    const useSparse = pruned !== null && kern.sparse !== undefined && pruned.density < kern.sparse.crossover();
+    const useSparse =
+      pruned !== null && pruned.sparseAllowed && kern.sparse !== undefined && pruned.density < kern.sparse.crossover();
     const run = useSparse && kern.sparse !== undefined ? kern.sparse : kern;
     const t0 = pruned?.onBackward ? performance.now() : 0;
     let dx: Tensor | null = null;

@@ -36,6 +36,8 @@ export interface PruningOptions {
   seed?: number;
   /** Measure natural zeros and relative error every n-th pruned step (a JS pass over G and G'). Default 1. */
   statsEvery?: number;
+  /** Let ops use their sparse backward kernels below the backend's crossover. Default true. */
+  sparseKernels?: boolean;
 }
 
 export interface ResolvedPruningOptions {
@@ -46,6 +48,7 @@ export interface ResolvedPruningOptions {
   schedule: ((step: number, rate: number) => number) | null;
   seed: number;
   statsEvery: number;
+  sparseKernels: boolean;
 }
 
 /** The CLI flag that sets each policy's target. */
@@ -115,5 +118,6 @@ export function resolvePruningOptions(o: PruningOptions): ResolvedPruningOptions
     schedule: o.schedule ?? null,
     seed,
     statsEvery,
+    sparseKernels: o.sparseKernels ?? true,
   };
 }

@@ -117,6 +117,7 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
       nnz = k.pruneGradient(grad.data, out, n, tau, o.policy !== 'deterministic', key, occ * 4294967296);
     }
     const pg = new PrunedGradient(out, grad.shape, nnz);
+    pg.sparseAllowed = o.sparseKernels;
     // The first pruned step is always measured, then every statsEvery-th.
     const measure = (step - o.warmupSteps) % o.statsEvery === 0 ? measurePruning(grad.data, out) : null;
     const rec: PruneRecord = {

@@ -23,6 +23,8 @@ export interface PruneConfig {
   pruneWarmup?: number;
   /** Measure natural zeros and relative error every n-th pruned step (default 10: a JS pass, ~7 ms per 2M entries). */
   pruneStatsEvery?: number;
+  /** 'auto' (sparse backward kernels below the measured crossover; default) or 'dense' (always dense). */
+  pruneKernels?: string;
 }
 
 const RATE_FIELDS = [['pruneRate', '--prune-rate'], ['sparsity', '--sparsity'], ['keep', '--keep']] as const;
@@ -36,8 +38,8 @@ export function pruningFromConfig(c: PruneConfig, seed: number): PruningOptions 
     for (const [field, flag] of RATE_FIELDS) {
       if (c[field] !== undefined) throw new OptionError(`${flag} was given without --prune (one of ${PRUNE_POLICIES.join(', ')})`);
     }
-    if (c.pruneExclude !== undefined || c.pruneWarmup !== undefined || c.pruneStatsEvery !== undefined) {
-      throw new OptionError(`--prune-exclude, --prune-warmup and --prune-stats-every need --prune (one of ${PRUNE_POLICIES.join(', ')})`);
+    if (c.pruneExclude !== undefined || c.pruneWarmup !== undefined || c.pruneStatsEvery !== undefined || c.pruneKernels !== undefined) {
+      throw new OptionError(`--prune-exclude, --prune-warmup, --prune-stats-every and --prune-kernels need --prune (one of ${PRUNE_POLICIES.join(', ')})`);
     }
     return null;
   }
@@ -52,6 +54,9 @@ export function pruningFromConfig(c: PruneConfig, seed: number): PruningOptions 
     rate = v;
   }
   if (rate === undefined) throw new OptionError(`--prune ${policy} needs ${want} (${describeRate(policy)})`);
+  if (c.pruneKernels !== undefined && c.pruneKernels !== 'auto' && c.pruneKernels !== 'dense') {
+    throw new OptionError(`--prune-kernels must be 'auto' or 'dense', got '${c.pruneKernels}'`);
+  }
   const o: PruningOptions = {
     policy,
     rate,
@@ -59,6 +64,7 @@ export function pruningFromConfig(c: PruneConfig, seed: number): PruningOptions 
     warmupSteps: c.pruneWarmup ?? 0,
     seed,
     statsEvery: c.pruneStatsEvery ?? 10,
+    sparseKernels: c.pruneKernels !== 'dense',
   };
   resolvePruningOptions(o);
   return o;
