@@ -101,7 +101,7 @@ float* aligned_room(std::vector<float>& v, size_t n) {
 
 /** Copies image x[C][H][W] into the data area of tile[Hp][Wp][Cv] (the rest must already be 0). */
 void to_tile(const float* x, const Conv2dDims& d, const Geo& g, float* t) {
-  const int wn = std::min(d.W, g.Wp - d.padW), c4 = d.C & ~3, w4 = wn & ~3;
+  const int wn = std::max(0, std::min(d.W, g.Wp - d.padW)), c4 = d.C & ~3, w4 = wn & ~3;
   const ptrdiff_t plane = static_cast<ptrdiff_t>(d.H) * d.W;
   for (int h = 0; h < d.H && h + d.padH < g.Hp; h++) {
     float* row = t + (static_cast<size_t>(h + d.padH) * g.Wp + d.padW) * g.Cv;
