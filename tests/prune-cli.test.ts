@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parsePruneSchedule } from '../src/index.js';
 import { repoRoot } from './helpers/shared-data.js';
 
 const bin = path.join(repoRoot, 'bin', 'leantrain.js');
@@ -38,6 +39,14 @@ test('bad pruning options name the flag, before data loads', () => {
   assertUserError(['--prune', 'topk', '--keep', '0.1', '--prune-warmup', 'x'], /--prune-warmup must be an integer >= 0/);
   assertUserError(['--prune', 'normal', '--prune-rate', '0.9', '--prune-kernels', 'fast'], /--prune-kernels must be 'auto' or 'dense', got 'fast'/);
   assertUserError(['--prune-kernels', 'dense'], /--prune-kernels need --prune/);
+  assertUserError(['--prune', 'normal', '--prune-rate', '0.9', '--prune-schedule', 'ramp'], /--prune-schedule must be 'constant' or 'linear:<start>:<steps>'/);
+  assertUserError(['--prune', 'normal', '--prune-rate', '0.9', '--prune-schedule', 'linear:1.2:100'], /pruning rate p \(--prune-rate\).*got 1.2 \(--prune-schedule start\)/);
+});
+
+test('linear schedule: start after warm-up, the rate after <steps> steps', () => {
+  const f = parsePruneSchedule('linear:0.5:100', 'normal', 10)!;
+  assert.deepEqual([f(0, 0.9), f(10, 0.9), f(60, 0.9), f(110, 0.9), f(5000, 0.9)], [0.5, 0.5, 0.7, 0.9, 0.9]);
+  assert.equal(parsePruneSchedule('constant', 'normal', 0), undefined);
 });
 
 test('a short pruned run logs per-layer density and summarises it', () => {
@@ -45,7 +54,7 @@ test('a short pruned run logs per-layer density and summarises it', () => {
   try {
     const r = run([
       'train', '--model', 'lenet5', '--epochs', '2', '--limit-batches', '3', '--prune', 'normal', '--prune-rate', '0.9',
-      '--prune-exclude', 'none', '--prune-warmup', '1', '--out', dir, '--json',
+      '--prune-exclude', 'none', '--prune-warmup', '1', '--prune-schedule', 'linear:0.5:4', '--out', dir, '--json',
     ]);
     assert.equal(r.code, 0, r.stderr);
     const summary = JSON.parse(r.stdout);
@@ -65,6 +74,9 @@ test('a short pruned run logs per-layer density and summarises it', () => {
     const prune = log.filter((x) => x.type === 'prune');
     assert.equal(prune.length, 2 * p.layers.length);
     assert.ok(prune.every((x) => typeof x.density === 'number' && typeof x.meanTau === 'number' && x.epoch >= 1));
+    // Schedule: steps 1..2 in epoch 1 at p = 0.5, 0.6; steps 3..5 in epoch 2 at 0.7, 0.8, 0.9.
+    const conv = prune.filter((x) => x.layer === convs[0].layer);
+    assert.ok(Math.abs(conv[0].meanRate - 0.55) < 1e-12 && Math.abs(conv[1].meanRate - 0.8) < 1e-12, JSON.stringify(conv));
     assert.match(r.stderr, /pruning: normal --prune-rate 0.9.*overall density/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -37,6 +37,7 @@ export function addTrainCommand(program: Command): void {
     .option('--keep <f>', 'topk: kept fraction per sample in (0, 1]', numberOption('--keep', -Infinity))
     .option('--prune-exclude <list>', "layers left dense: comma list of first, shortcut, fc, or 'none' (default: fc)")
     .option('--prune-warmup <steps>', 'training steps (mini-batches) run dense before pruning starts', intOption('--prune-warmup', 0))
+    .option('--prune-schedule <spec>', "target over steps: constant (default) or linear:<start>:<steps> (from start after warm-up to the rate)")
     .option('--prune-kernels <mode>', 'auto: sparse backward kernels below the measured crossover (default); dense: always dense')
     .option('--prune-stats-every <n>', 'measure natural zeros and relative error every n-th pruned step (default 10)', intOption('--prune-stats-every'))
     .action(async (f: TrainFlags) => {

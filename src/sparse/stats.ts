@@ -63,6 +63,8 @@ export interface LayerPruneSummary {
   steps: number;
   /** Mean density over those steps (1 for excluded layers). */
   density: number;
+  /** Mean target (p, s or keep) over those steps (differs from the configured one under a schedule). */
+  meanRate: number | null;
   meanTau: number | null;
   meanRelError: number | null;
   meanNaturalZeros: number | null;
@@ -80,6 +82,7 @@ export interface PruneSummary {
 interface LayerSums {
   steps: number;
   density: number;
+  rate: [number, number];
   tau: [number, number];
   relError: [number, number];
   naturalZeros: [number, number];
@@ -103,11 +106,12 @@ export class PruneAccumulator {
     for (const r of records) {
       let a = this.sums.get(r.layer);
       if (a === undefined) {
-        a = { steps: 0, density: 0, tau: [0, 0], relError: [0, 0], naturalZeros: [0, 0], backwardMs: [0, 0] };
+        a = { steps: 0, density: 0, rate: [0, 0], tau: [0, 0], relError: [0, 0], naturalZeros: [0, 0], backwardMs: [0, 0] };
         this.sums.set(r.layer, a);
       }
       a.steps++;
       a.density += r.density;
+      addTo(a.rate, r.rate);
       addTo(a.tau, r.tau);
       addTo(a.relError, r.relError);
       addTo(a.naturalZeros, r.naturalZeros);
@@ -129,6 +133,7 @@ export class PruneAccumulator {
         excluded: l.excluded,
         steps: a?.steps ?? 0,
         density,
+        meanRate: a ? meanOf(a.rate) : null,
         meanTau: a ? meanOf(a.tau) : null,
         meanRelError: a ? meanOf(a.relError) : null,
         meanNaturalZeros: a ? meanOf(a.naturalZeros) : null,

@@ -7,5 +7,5 @@ export type { EvalResult } from './evaluate.js';
 export { countCorrect, EpochMeter } from './metrics.js';
 export { Progress, formatDuration } from './progress.js';
 export { RunLog, writeFileAtomic } from './runlog.js';
-export { pruningFromConfig, formatPruningReport } from './pruning.js';
+export { pruningFromConfig, formatPruningReport, parsePruneSchedule } from './pruning.js';
 export type { PruneConfig, PruningReport } from './pruning.js';

@@ -4,7 +4,7 @@
  */
 import { OptionError } from '../core/errors.js';
 import {
-  parseExclude, PRUNE_POLICIES, rateFlag, resolvePruningOptions, type PruningOptions, type PrunePolicyName, type PruneSummary,
+  checkRate, parseExclude, PRUNE_POLICIES, rateFlag, resolvePruningOptions, type PruningOptions, type PrunePolicyName, type PruneSummary,
 } from '../sparse/index.js';
 
 /** The pruning fields of a TrainConfig (all optional; `prune` turns it on). */
@@ -25,6 +25,30 @@ export interface PruneConfig {
   pruneStatsEvery?: number;
   /** 'auto' (sparse backward kernels below the measured crossover; default) or 'dense' (always dense). */
   pruneKernels?: string;
+  /** Schedule of the target over steps: 'constant' (default) or 'linear:<start>:<steps>'. */
+  pruneSchedule?: string;
+}
+
+/**
+ * Parses a pruning schedule: 'constant', or 'linear:<start>:<steps>' = the target moves linearly
+ * from <start> at the first pruned step (after warm-up) to the configured rate <steps> steps
+ * later, then stays. OptionError names --prune-schedule.
+ */
+export function parsePruneSchedule(
+  spec: string, policy: PrunePolicyName, warmupSteps: number,
+): ((step: number, rate: number) => number) | undefined {
+  if (spec === 'constant') return undefined;
+  const m = /^linear:([^:]+):([^:]+)$/.exec(spec);
+  const start = m ? Number(m[1]) : Number.NaN;
+  const steps = m ? Number(m[2]) : Number.NaN;
+  if (!m || !Number.isFinite(start) || !Number.isSafeInteger(steps) || steps < 1) {
+    throw new OptionError(`--prune-schedule must be 'constant' or 'linear:<start>:<steps>' (e.g. linear:0.5:2000), got '${spec}'`);
+  }
+  checkRate(policy, start, `--prune-schedule start`);
+  return (step, rate) => {
+    const f = Math.min(1, Math.max(0, (step - warmupSteps) / steps));
+    return start + (rate - start) * f;
+  };
 }
 
 const RATE_FIELDS = [['pruneRate', '--prune-rate'], ['sparsity', '--sparsity'], ['keep', '--keep']] as const;
@@ -38,8 +62,8 @@ export function pruningFromConfig(c: PruneConfig, seed: number): PruningOptions 
     for (const [field, flag] of RATE_FIELDS) {
       if (c[field] !== undefined) throw new OptionError(`${flag} was given without --prune (one of ${PRUNE_POLICIES.join(', ')})`);
     }
-    if (c.pruneExclude !== undefined || c.pruneWarmup !== undefined || c.pruneStatsEvery !== undefined || c.pruneKernels !== undefined) {
-      throw new OptionError(`--prune-exclude, --prune-warmup, --prune-stats-every and --prune-kernels need --prune (one of ${PRUNE_POLICIES.join(', ')})`);
+    if (c.pruneExclude !== undefined || c.pruneWarmup !== undefined || c.pruneStatsEvery !== undefined || c.pruneKernels !== undefined || c.pruneSchedule !== undefined) {
+      throw new OptionError(`--prune-exclude, --prune-warmup, --prune-schedule, --prune-stats-every and --prune-kernels need --prune (one of ${PRUNE_POLICIES.join(', ')})`);
     }
     return null;
   }
@@ -57,11 +81,14 @@ export function pruningFromConfig(c: PruneConfig, seed: number): PruningOptions 
   if (c.pruneKernels !== undefined && c.pruneKernels !== 'auto' && c.pruneKernels !== 'dense') {
     throw new OptionError(`--prune-kernels must be 'auto' or 'dense', got '${c.pruneKernels}'`);
   }
+  const warmupSteps = c.pruneWarmup ?? 0;
+  const schedule = parsePruneSchedule(c.pruneSchedule ?? 'constant', policy, warmupSteps);
   const o: PruningOptions = {
     policy,
     rate,
     exclude: parseExclude(c.pruneExclude ?? 'fc'),
-    warmupSteps: c.pruneWarmup ?? 0,
+    warmupSteps,
+    ...(schedule ? { schedule } : {}),
     seed,
     statsEvery: c.pruneStatsEvery ?? 10,
     sparseKernels: c.pruneKernels !== 'dense',
@@ -77,6 +104,7 @@ function describeRate(p: PrunePolicyName): string {
 /** What summary.json's `pruning` field holds. */
 export interface PruningReport extends PruneSummary {
   policy: PrunePolicyName;
+  /** The configured target (the end point of a schedule). */
   rate: number;
   exclude: readonly string[];
   warmupSteps: number;
