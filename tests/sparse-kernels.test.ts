@@ -39,6 +39,8 @@ const specs: Spec[] = [
   [1, 17, 6, 7, 19, 3, 3, 1, 1, 2, 2], // padding larger than needed, odd channels
   [2, 4, 8, 8, 10, 3, 3, 2, 2, 0, 0], // stride 2, no padding: last row/column never reached
   [3, 33, 5, 5, 7, 3, 3, 1, 1, 1, 1], // channels past a vector boundary
+  [2, 16, 9, 8, 12, 3, 3, 2, 1, 1, 1], // stride 2 rows, stride 1 columns (dX register window)
+  [2, 20, 7, 7, 24, 3, 3, 1, 1, 0, 0], // register window with two vectors per pixel, no padding
 ];
 const densities = [0, 0.1, 0.3, 1];
 

@@ -17,7 +17,9 @@
 // - dX transposes the image's dy to positions x K (dyt, zero-padded to a vector multiple) and,
 //   per output position, sums the rows Wt[k] of its non-zeros (found from a vector compare mask)
 //   in registers: an im2col row of dX, added into the tile once per position instead of once
-//   per non-zero.
+//   per non-zero. For 3x3 kernels with stride-1 columns and C <= 2 vectors, a register window
+//   over each output row instead keeps S tile columns in registers and adds one column per
+//   position (R*CV read-add-writes per position instead of R*S*CV).
 // Threads take contiguous ranges of images; dW and dbias are per-thread partials added in thread
 // order (deterministic for a given thread count).
 #include <algorithm>
@@ -204,6 +206,60 @@ void dx_image(const float* dyt, int PQ, int Kv, int KV, const int* pix, const fl
   }
 }
 
+/**
+ * dx_image for stride-1 columns and an R x S kernel whose R*S*CV vectors fit in registers: walks
+ * each output row keeping a window of S tile columns x R rows in registers; after position q, tile
+ * column q gets nothing more from this row and is added to the tile (R*CV read-add-writes per
+ * position instead of R*S*CV).
+ */
+template <int R, int S, int CV>
+void dx_image_window(const float* dyt, int P, int Q, int strideH, int Kv, int KV, int Wp, int Cv, const float* wt,
+                     float* tile) {
+  for (int p = 0; p < P; p++) {
+    vf win[R][S][CV];
+#pragma GCC unroll 64
+    for (int v = 0; v < R * S * CV; v++) win[v / (S * CV)][v / CV % S][v % CV] = zero();
+    float* row0 = tile + static_cast<size_t>(p) * strideH * Wp * Cv;
+    for (int q = 0; q < Q; q++) {
+      const float* gp = dyt + (static_cast<size_t>(p) * Q + q) * Kv;
+      for (int kb = 0; kb < Kv; kb += VL) {
+        uint32_t m = nonzero_mask(load(gp + kb));
+        while (m != 0) {
+          const int k = kb + __builtin_ctz(m);
+          m &= m - 1;
+          const vf gv = set1(gp[k]);
+          const float* b = wt + static_cast<size_t>(k) * KV;
+#pragma GCC unroll 64
+          for (int v = 0; v < R * S * CV; v++) {
+            vf& a = win[v / (S * CV)][v / CV % S][v % CV];
+            a = fmadd(gv, load(b + v * VL), a);
+          }
+        }
+      }
+#pragma GCC unroll 16
+      for (int r = 0; r < R; r++) {
+#pragma GCC unroll 16
+        for (int cv = 0; cv < CV; cv++) {
+          float* o = row0 + (static_cast<size_t>(r) * Wp + q) * Cv + cv * VL;
+          store(o, add(load(o), win[r][0][cv]));
+#pragma GCC unroll 16
+          for (int s = 0; s + 1 < S; s++) win[r][s][cv] = win[r][s + 1][cv];
+          win[r][S - 1][cv] = zero();
+        }
+      }
+    }
+#pragma GCC unroll 16
+    for (int s = 0; s + 1 < S; s++)
+#pragma GCC unroll 16
+      for (int r = 0; r < R; r++)
+#pragma GCC unroll 16
+        for (int cv = 0; cv < CV; cv++) {
+          float* o = row0 + (static_cast<size_t>(r) * Wp + Q + s) * Cv + cv * VL;
+          store(o, add(load(o), win[r][s][cv]));
+        }
+  }
+}
+
 /** dyt[p][k] = dy[k][p] for one image (K x PQ -> PQ x Kv); lanes k >= K must already be 0. */
 void transpose_dy(const float* dy, int K, int PQ, int Kv, float* dyt) {
   const int k4 = K & ~3, p4 = PQ & ~3;
@@ -245,6 +301,8 @@ void conv2d_backward_input_sparse(const float* dy, const float* w, float* dx, co
     for (int c = 0; c < d.C; c++)
       for (int t = 0; t < g.RS; t++) wt[static_cast<size_t>(k) * KV + t * g.Cv + c] = w[(static_cast<size_t>(k) * d.C + c) * g.RS + t];
   const size_t tile_n = static_cast<size_t>(g.Hp) * g.Wp * g.Cv;
+  // Register-window path: stride-1 columns, 3x3, one or two vectors per pixel (not on scalar).
+  const int window = (VL > 1 && d.strideW == 1 && d.R == 3 && d.S == 3 && g.CV <= 2) ? g.CV : 0;
 
 #pragma omp parallel
   {
@@ -256,7 +314,12 @@ void conv2d_backward_input_sparse(const float* dy, const float* w, float* dx, co
     for (int n = static_cast<int>(static_cast<int64_t>(d.N) * t / nt); n < static_cast<int64_t>(d.N) * (t + 1) / nt; n++) {
       transpose_dy(dy + static_cast<size_t>(n) * K * PQ, K, PQ, Kv, dyt);
       std::memset(tile, 0, sizeof(float) * tile_n);
-      for (const auto& gr : g.groups) kDx[gr.second - 1](dyt, PQ, Kv, KV, g.pix.data(), wt + gr.first * VL, tile, g.voff.data() + gr.first);
+      if (window == 1)
+        dx_image_window<3, 3, 1>(dyt, d.P, d.Q, d.strideH, Kv, KV, g.Wp, g.Cv, wt, tile);
+      else if (window == 2)
+        dx_image_window<3, 3, 2>(dyt, d.P, d.Q, d.strideH, Kv, KV, g.Wp, g.Cv, wt, tile);
+      else
+        for (const auto& gr : g.groups) kDx[gr.second - 1](dyt, PQ, Kv, KV, g.pix.data(), wt + gr.first * VL, tile, g.voff.data() + gr.first);
       from_tile(tile, d, g, dx + n * dx_img);
     }
   }
