@@ -111,6 +111,8 @@ test('native: sparse backward kernels run below the crossover and give the dense
   const rd = de.policy!.takeRecords();
   assert.ok(rs.some((r) => r.sparse === true), 'some layers ran sparse');
   assert.ok(rd.every((r) => r.sparse === false));
+  const frac = summarizePruning(sp.policy!.layers(), rs).layers.filter((l) => !l.excluded).map((l) => l.sparseFraction);
+  assert.ok(frac.some((f) => f === 1) && frac.every((f) => f === 0 || f === 1), `one step: ${frac.join(',')}`);
   assert.deepEqual(rs.map((r) => r.density), rd.map((r) => r.density), 'same pruned gradients');
   const a = grads(sp.model), b = grads(de.model);
   for (let i = 0; i < a.length; i++) assertClose(a[i], b[i], F32_BACKWARD, `parameter ${i}`);

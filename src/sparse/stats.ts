@@ -69,6 +69,8 @@ export interface LayerPruneSummary {
   meanRelError: number | null;
   meanNaturalZeros: number | null;
   meanBackwardMs: number | null;
+  /** Fraction of those steps whose backward ran the sparse kernels (null if none reported). */
+  sparseFraction: number | null;
 }
 
 export interface PruneSummary {
@@ -87,6 +89,7 @@ interface LayerSums {
   relError: [number, number];
   naturalZeros: [number, number];
   backwardMs: [number, number];
+  sparse: [number, number];
 }
 
 function addTo(acc: [number, number], x: number | null): void {
@@ -106,7 +109,7 @@ export class PruneAccumulator {
     for (const r of records) {
       let a = this.sums.get(r.layer);
       if (a === undefined) {
-        a = { steps: 0, density: 0, rate: [0, 0], tau: [0, 0], relError: [0, 0], naturalZeros: [0, 0], backwardMs: [0, 0] };
+        a = { steps: 0, density: 0, rate: [0, 0], tau: [0, 0], relError: [0, 0], naturalZeros: [0, 0], backwardMs: [0, 0], sparse: [0, 0] };
         this.sums.set(r.layer, a);
       }
       a.steps++;
@@ -116,6 +119,7 @@ export class PruneAccumulator {
       addTo(a.relError, r.relError);
       addTo(a.naturalZeros, r.naturalZeros);
       addTo(a.backwardMs, r.backwardMs);
+      addTo(a.sparse, r.sparse === null ? null : r.sparse ? 1 : 0);
     }
   }
 
@@ -138,6 +142,7 @@ export class PruneAccumulator {
         meanRelError: a ? meanOf(a.relError) : null,
         meanNaturalZeros: a ? meanOf(a.naturalZeros) : null,
         meanBackwardMs: a ? meanOf(a.backwardMs) : null,
+        sparseFraction: a ? meanOf(a.sparse) : null,
       });
       wAll += l.macs;
       dAll += l.macs * density;

@@ -122,7 +122,8 @@ export function formatPruningReport(r: PruningReport): string[] {
     const extra = l.excluded
       ? 'dense (excluded)'
       : `density ${l.density.toFixed(3)}  tau ${l.meanTau === null ? '-' : l.meanTau.toExponential(2)}  ` +
-        `rel.err ${l.meanRelError === null ? '-' : l.meanRelError.toFixed(3)}  natural zeros ${l.meanNaturalZeros === null ? '-' : l.meanNaturalZeros.toFixed(3)}`;
+        `rel.err ${l.meanRelError === null ? '-' : l.meanRelError.toFixed(3)}  natural zeros ${l.meanNaturalZeros === null ? '-' : l.meanNaturalZeros.toFixed(3)}  ` +
+        `backward ${l.meanBackwardMs === null ? '-' : `${l.meanBackwardMs.toFixed(1)} ms`} (${l.sparseFraction === null ? '-' : `${(100 * l.sparseFraction).toFixed(0)}% sparse`})`;
     lines.push(`  ${l.layer.padEnd(22)} ${extra}`);
   }
   return lines;
