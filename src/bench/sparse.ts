@@ -44,6 +44,12 @@ export interface SparseBenchOptions {
   threads?: number;
   /** Backend to time (default: the active one). */
   backend?: Kernels;
+  /**
+   * 'wall' (default): elapsed time. 'cpu': this process's user + system CPU time, which a busy
+   * shared machine disturbs far less; with threads = 1 it approximates the wall time on an idle
+   * core (with more threads it sums the threads' time, spin-waits included).
+   */
+  clock?: 'wall' | 'cpu';
   /** Seed of the random tensors (default 1). */
   seed?: number;
   /** Called before each (shape, density) is timed (progress display). */
@@ -79,13 +85,19 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function timeMs(fn: () => void, warmup: number, repeats: number): number {
+function nowMs(clock: 'wall' | 'cpu'): number {
+  if (clock === 'wall') return performance.now();
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+function timeMs(fn: () => void, warmup: number, repeats: number, clock: 'wall' | 'cpu'): number {
   for (let i = 0; i < warmup; i++) fn();
   const ts: number[] = [];
   for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
+    const t0 = nowMs(clock);
     fn();
-    ts.push(performance.now() - t0);
+    ts.push(nowMs(clock) - t0);
   }
   return median(ts);
 }
@@ -116,6 +128,8 @@ export function benchSparseConv(shapes: Conv2dDims[], densities: number[], opts:
   for (const p of densities) {
     if (!(p > 0 && p <= 1)) throw new OptionError(`benchSparseConv: densities must be in (0, 1], got ${p}`);
   }
+  const clock = opts.clock ?? 'wall';
+  if (clock !== 'wall' && clock !== 'cpu') throw new OptionError(`benchSparseConv: clock must be 'wall' or 'cpu', got '${String(clock)}'`);
   const k = opts.backend ?? kernels();
   const before = k.threads();
   if (opts.threads !== undefined) k.setThreads(intOpt(opts.threads, 'threads', 1));
@@ -147,8 +161,8 @@ export function benchSparseConv(shapes: Conv2dDims[], densities: number[], opts:
         // Interleave the two so both see the same machine load.
         const dt: number[] = [], st: number[] = [];
         for (let r = 0; r < 3; r++) {
-          dt.push(timeMs(dense, r === 0 ? warmup : 0, repeats));
-          st.push(timeMs(sparse, r === 0 ? warmup : 0, repeats));
+          dt.push(timeMs(dense, r === 0 ? warmup : 0, repeats, clock));
+          st.push(timeMs(sparse, r === 0 ? warmup : 0, repeats, clock));
         }
         const denseMs = median(dt), sparseMs = median(st);
         rows.push({
