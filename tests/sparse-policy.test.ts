@@ -117,3 +117,13 @@ test('native: sparse backward kernels run below the crossover and give the dense
   const a = grads(sp.model), b = grads(de.model);
   for (let i = 0; i < a.length; i++) assertClose(a[i], b[i], F32_BACKWARD, `parameter ${i}`);
 });
+
+test('tau cap: lognormal at s = 0.95 capped at the 0.5-quantile of |g| prunes less', () => {
+  const free = step({ policy: 'lognormal', rate: 0.95, seed: 2 }).policy!.takeRecords();
+  const capped = step({ policy: 'lognormal', rate: 0.95, seed: 2, tauQuantileCap: 0.5 }).policy!.takeRecords();
+  assert.equal(free.length, capped.length);
+  for (let i = 0; i < free.length; i++) {
+    assert.ok(capped[i].tau! < free[i].tau!, `${free[i].layer}: capped tau ${capped[i].tau} vs ${free[i].tau}`);
+    assert.ok(capped[i].density > free[i].density);
+  }
+});

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { counterKey, kernels, OptionError, Rng } from '../src/index.js';
 import {
-  createPruningPolicy, erf, fitLogMagnitude, lognormalThreshold, normalQuantile, normalThreshold, parseExclude, pruneTopk,
+  absQuantile, createPruningPolicy, erf, fitLogMagnitude, lognormalThreshold, normalQuantile, normalThreshold, parseExclude, pruneTopk,
   resolvePruningOptions, topkCount,
 } from '../src/sparse/index.js';
 import { PHI_INVERSE_TABLE, PRUNE_ZERO_FRACTION } from './helpers/tolerances.js';
@@ -123,4 +123,16 @@ test('bad options give OptionErrors naming the option and the valid values', () 
   assert.deepEqual(parseExclude('none'), []);
   assert.deepEqual(parseExclude('first, shortcut,first'), ['first', 'shortcut']);
   assert.throws(() => createPruningPolicy({ policy: 'normal', rate: 0.99999999 * 2 }), OptionError);
+});
+
+test('absQuantile: quantiles of |g| from the strided subsample', () => {
+  const n = 300000;
+  const g = new Float32Array(n);
+  const rng = new Rng(8);
+  for (let i = 0; i < n; i++) g[i] = (rng.next() < 0.5 ? -1 : 1) * rng.next();
+  for (const q of [0.1, 0.5, 0.9, 0.99, 1]) assert.ok(Math.abs(absQuantile(g, n, q) - q) < 0.01, `q=${q}: ${absQuantile(g, n, q)}`);
+  const small = Float32Array.from([3, -1, 2, -5, 4]);
+  assert.deepEqual([0, 0.25, 0.5, 0.75, 1].map((q) => absQuantile(small, 5, q)), [1, 2, 3, 4, 5]);
+  assert.throws(() => resolvePruningOptions({ policy: 'lognormal', rate: 0.9, tauQuantileCap: 0 }), /--prune-tau-cap must be a quantile in \(0, 1\], got 0/);
+  assert.throws(() => resolvePruningOptions({ policy: 'topk', rate: 0.1, tauQuantileCap: 0.9 }), /does not apply to --prune topk/);
 });

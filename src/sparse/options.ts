@@ -38,6 +38,11 @@ export interface PruningOptions {
   statsEvery?: number;
   /** Let ops use their sparse backward kernels below the backend's crossover. Default true. */
   sparseKernels?: boolean;
+  /**
+   * Cap tau at this quantile of |g| (in (0, 1]; normal, deterministic, lognormal): guards against
+   * thresholds above almost every entry. Default: no cap.
+   */
+  tauQuantileCap?: number;
 }
 
 export interface ResolvedPruningOptions {
@@ -49,6 +54,7 @@ export interface ResolvedPruningOptions {
   seed: number;
   statsEvery: number;
   sparseKernels: boolean;
+  tauQuantileCap: number | null;
 }
 
 /** The CLI flag that sets each policy's target. */
@@ -110,6 +116,11 @@ export function resolvePruningOptions(o: PruningOptions): ResolvedPruningOptions
   if (!Number.isSafeInteger(statsEvery) || statsEvery < 1) {
     throw new OptionError(`--prune-stats-every must be a positive integer, got ${statsEvery}`);
   }
+  const cap = o.tauQuantileCap;
+  if (cap !== undefined) {
+    if (!(Number.isFinite(cap) && cap > 0 && cap <= 1)) throw new OptionError(`--prune-tau-cap must be a quantile in (0, 1], got ${cap}`);
+    if (policy === 'topk') throw new OptionError("--prune-tau-cap does not apply to --prune topk (it has no threshold)");
+  }
   return {
     policy,
     rate: o.rate,
@@ -119,5 +130,6 @@ export function resolvePruningOptions(o: PruningOptions): ResolvedPruningOptions
     seed,
     statsEvery,
     sparseKernels: o.sparseKernels ?? true,
+    tauQuantileCap: o.tauQuantileCap ?? null,
   };
 }

@@ -24,7 +24,7 @@ import { shapeSize } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkRate, resolvePruningOptions, type PruningOptions, type ResolvedPruningOptions } from './options.js';
 import { measurePruning, type PruneLayerInfo, type PruneRecord } from './stats.js';
-import { fitLogMagnitude, lognormalThreshold, normalThreshold } from './threshold.js';
+import { absQuantile, fitLogMagnitude, lognormalThreshold, normalThreshold } from './threshold.js';
 import { pruneTopk } from './topk.js';
 
 export interface PruningPolicy {
@@ -112,6 +112,7 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
       nnz = pruneTopk(grad.data, out, grad.shape[0] ?? 1, rate);
     } else {
       tau = o.policy === 'lognormal' ? lognormalThreshold(fitLogMagnitude(grad.data, n), rate) : normalThreshold(k.meanAbs(grad.data, n), rate);
+      if (o.tauQuantileCap !== null && tau > 0) tau = Math.min(tau, absQuantile(grad.data, n, o.tauQuantileCap));
       // A layer called twice in one step (shared module) draws from a disjoint counter range.
       const key = counterKey(counterKey(o.seed, layer.index), step);
       nnz = k.pruneGradient(grad.data, out, n, tau, o.policy !== 'deterministic', key, occ * 4294967296);

@@ -8,6 +8,7 @@
  */
 import type { FloatArray } from '../core/dtype.js';
 import { erf, normalQuantile } from './normal.js';
+import { kthLargest } from './topk.js';
 
 /** The paper's rule: the tau below which a fraction p of N(0, sigma^2) lies in magnitude. */
 export function normalThreshold(meanAbs: number, p: number): number {
@@ -79,4 +80,19 @@ export function lognormalThreshold(fit: LogMagnitudeFit, target: number): number
     else hi = mid;
   }
   return Math.exp(fit.mu + 0.5 * (lo + hi));
+}
+
+/**
+ * The q-quantile of |g| (q in [0, 1]) estimated on the same fixed strided subsample as
+ * fitLogMagnitude (every ceil(n / maxSamples)-th entry): a cap for thresholds that a bad fit
+ * would put above almost every entry (METHOD.md: the lognormal rule at s >= 0.9).
+ */
+export function absQuantile(g: FloatArray, n: number, q: number, maxSamples = 65536): number {
+  const stride = Math.max(1, Math.ceil(n / maxSamples));
+  const m = Math.ceil(n / stride);
+  if (m === 0) return 0;
+  const a = new Float32Array(m);
+  for (let i = 0, j = 0; i < n; i += stride, j++) a[j] = Math.abs(g[i]);
+  const idx = Math.min(m - 1, Math.max(0, Math.floor(q * (m - 1))));
+  return kthLargest(a, m, m - idx);
 }

@@ -11,7 +11,7 @@ export function topkCount(keep: number, m: number): number {
 }
 
 /** The k-th largest value of a[0..m) (1-based k), reordering a (quickselect, Hoare partition). */
-function kthLargest(a: Float32Array, m: number, k: number): number {
+export function kthLargest(a: Float32Array, m: number, k: number): number {
   let lo = 0;
   let hi = m - 1;
   const target = k - 1; // index in descending order

@@ -27,6 +27,8 @@ export interface PruneConfig {
   pruneKernels?: string;
   /** Schedule of the target over steps: 'constant' (default) or 'linear:<start>:<steps>'. */
   pruneSchedule?: string;
+  /** Cap tau at this quantile of |g| (in (0, 1]; not topk). */
+  pruneTauCap?: number;
 }
 
 /**
@@ -62,8 +64,8 @@ export function pruningFromConfig(c: PruneConfig, seed: number): PruningOptions 
     for (const [field, flag] of RATE_FIELDS) {
       if (c[field] !== undefined) throw new OptionError(`${flag} was given without --prune (one of ${PRUNE_POLICIES.join(', ')})`);
     }
-    if (c.pruneExclude !== undefined || c.pruneWarmup !== undefined || c.pruneStatsEvery !== undefined || c.pruneKernels !== undefined || c.pruneSchedule !== undefined) {
-      throw new OptionError(`--prune-exclude, --prune-warmup, --prune-schedule, --prune-stats-every and --prune-kernels need --prune (one of ${PRUNE_POLICIES.join(', ')})`);
+    if (c.pruneExclude !== undefined || c.pruneWarmup !== undefined || c.pruneStatsEvery !== undefined || c.pruneKernels !== undefined || c.pruneSchedule !== undefined || c.pruneTauCap !== undefined) {
+      throw new OptionError(`--prune-exclude, --prune-warmup, --prune-schedule, --prune-tau-cap, --prune-stats-every and --prune-kernels need --prune (one of ${PRUNE_POLICIES.join(', ')})`);
     }
     return null;
   }
@@ -92,6 +94,7 @@ export function pruningFromConfig(c: PruneConfig, seed: number): PruningOptions 
     seed,
     statsEvery: c.pruneStatsEvery ?? 10,
     sparseKernels: c.pruneKernels !== 'dense',
+    ...(c.pruneTauCap !== undefined ? { tauQuantileCap: c.pruneTauCap } : {}),
   };
   resolvePruningOptions(o);
   return o;
