@@ -39,6 +39,7 @@ test('bad pruning options name the flag, before data loads', () => {
   assertUserError(['--prune', 'topk', '--keep', '0.1', '--prune-warmup', 'x'], /--prune-warmup must be an integer >= 0/);
   assertUserError(['--prune', 'normal', '--prune-rate', '0.9', '--prune-kernels', 'fast'], /--prune-kernels must be 'auto' or 'dense', got 'fast'/);
   assertUserError(['--prune-kernels', 'dense'], /--prune-kernels need --prune/);
+  assertUserError(['--prune-compare-dense'], /--prune-compare-dense.*need --prune/);
   assertUserError(['--prune', 'lognormal', '--sparsity', '0.9', '--prune-tau-cap', '1.5'], /--prune-tau-cap must be a quantile in \(0, 1\], got 1.5/);
   assertUserError(['--prune', 'normal', '--prune-rate', '0.9', '--prune-schedule', 'ramp'], /--prune-schedule must be 'constant' or 'linear:<start>:<steps>'/);
   assertUserError(['--prune', 'normal', '--prune-rate', '0.9', '--prune-schedule', 'linear:1.2:100'], /pruning rate p \(--prune-rate\).*got 1.2 \(--prune-schedule start\)/);

@@ -127,3 +127,17 @@ test('tau cap: lognormal at s = 0.95 capped at the 0.5-quantile of |g| prunes le
     assert.ok(capped[i].density > free[i].density);
   }
 });
+
+test('compareDense: the dense kernels are timed on the same gradient where sparse ran', { skip: kernels().name !== 'native' ? 'native backend not active' : false }, () => {
+  const { policy } = step({ policy: 'normal', rate: 0.99, seed: 3, compareDense: true });
+  const recs = policy!.takeRecords();
+  assert.ok(recs.some((r) => r.sparse === true));
+  for (const r of recs) {
+    assert.ok(r.denseMs !== null && r.denseMs > 0, `${r.layer}: denseMs ${r.denseMs}`);
+    if (r.sparse === false) assert.equal(r.denseMs, r.backwardMs);
+  }
+  const s = summarizePruning(policy!.layers(), recs);
+  assert.ok(s.layers.filter((l) => !l.excluded).every((l) => l.meanDenseMs !== null));
+  const off = step({ policy: 'normal', rate: 0.99, seed: 3 }).policy!.takeRecords();
+  assert.ok(off.every((r) => r.denseMs === null));
+});

@@ -13,6 +13,8 @@ export interface PrunedBackwardReport {
   ms: number;
   /** True when the sparse kernels ran, false for the dense ones. */
   sparse: boolean;
+  /** With `compareDense`: the dense kernels' ms on the same gradient (= ms when dense ran); else null. */
+  denseMs: number | null;
 }
 
 /** A dense tensor holding a pruned gradient (mostly zeros), with its measured density. */
@@ -21,6 +23,8 @@ export class PrunedGradient extends Tensor {
   readonly density: number;
   /** False forces the dense backward kernels whatever the density (for comparisons). */
   sparseAllowed = true;
+  /** Experiment mode: when the sparse kernels run, also time the dense ones (doubles backward cost). */
+  compareDense = false;
   /** Called once by the consuming op's backward with its timing (stats collection). */
   onBackward: ((r: PrunedBackwardReport) => void) | null = null;
 

@@ -39,6 +39,7 @@ export function addTrainCommand(program: Command): void {
     .option('--prune-warmup <steps>', 'training steps (mini-batches) run dense before pruning starts', intOption('--prune-warmup', 0))
     .option('--prune-schedule <spec>', "target over steps: constant (default) or linear:<start>:<steps> (from start after warm-up to the rate)")
     .option('--prune-tau-cap <q>', 'cap tau at the q-quantile of |g| (q in (0, 1]; guards lognormal at high sparsity)', numberOption('--prune-tau-cap', -Infinity))
+    .option('--prune-compare-dense', 'experiment mode: also time the dense backward on the same gradient where sparse ran (slower)')
     .option('--prune-kernels <mode>', 'auto: sparse backward kernels below the measured crossover (default); dense: always dense')
     .option('--prune-stats-every <n>', 'measure natural zeros and relative error every n-th pruned step (default 10)', intOption('--prune-stats-every'))
     .action(async (f: TrainFlags) => {

@@ -92,7 +92,23 @@ function weightedBackward(
       db = bShape ? Tensor.empty(bShape, dy.dtype) : null;
       run.weight(xs.data, dy.data, dw.data, db ? db.data : null);
     }
-    if (pruned?.onBackward) pruned.onBackward({ ms: performance.now() - t0, sparse: useSparse });
+    if (pruned?.onBackward) {
+      const ms = performance.now() - t0;
+      // Experiment mode: the dense kernels' time on the same gradient, side by side (outputs discarded).
+      let denseMs: number | null = null;
+      if (pruned.compareDense) denseMs = useSparse ? timeDense(kern, dy, xs, ws, xShape, wShape, bShape) : ms;
+      pruned.onBackward({ ms, sparse: useSparse, denseMs });
+    }
     return bShape ? [dx, dw, db] : [dx, dw];
   };
+}
+
+/** Wall-clock ms of the dense backward products on `dy` into scratch outputs. */
+function timeDense(
+  kern: WeightedBackwardKernels, dy: Tensor, xs: Tensor | null, ws: Tensor | null, xShape: Shape, wShape: Shape, bShape: Shape | null,
+): number {
+  const t0 = performance.now();
+  if (ws !== null) kern.input(dy.data, ws.data, Tensor.empty(xShape, dy.dtype).data);
+  if (xs !== null) kern.weight(xs.data, dy.data, Tensor.empty(wShape, dy.dtype).data, bShape ? Tensor.empty(bShape, dy.dtype).data : null);
+  return performance.now() - t0;
 }

@@ -43,6 +43,8 @@ export interface PruningOptions {
    * thresholds above almost every entry. Default: no cap.
    */
   tauQuantileCap?: number;
+  /** Experiment mode: also time the dense backward on the same gradient where sparse ran. Default false. */
+  compareDense?: boolean;
 }
 
 export interface ResolvedPruningOptions {
@@ -55,6 +57,7 @@ export interface ResolvedPruningOptions {
   statsEvery: number;
   sparseKernels: boolean;
   tauQuantileCap: number | null;
+  compareDense: boolean;
 }
 
 /** The CLI flag that sets each policy's target. */
@@ -131,5 +134,6 @@ export function resolvePruningOptions(o: PruningOptions): ResolvedPruningOptions
     statsEvery,
     sparseKernels: o.sparseKernels ?? true,
     tauQuantileCap: o.tauQuantileCap ?? null,
+    compareDense: o.compareDense ?? false,
   };
 }

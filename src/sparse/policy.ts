@@ -119,6 +119,7 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
     }
     const pg = new PrunedGradient(out, grad.shape, nnz);
     pg.sparseAllowed = o.sparseKernels;
+    pg.compareDense = o.compareDense;
     // The first pruned step is always measured, then every statsEvery-th.
     const measure = (step - o.warmupSteps) % o.statsEvery === 0 ? measurePruning(grad.data, out) : null;
     const rec: PruneRecord = {
@@ -131,11 +132,13 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
       relError: measure ? measure.relError : null,
       backwardMs: null,
       sparse: null,
+      denseMs: null,
     };
     records.push(rec);
     pg.onBackward = (r) => {
       rec.backwardMs = r.ms;
       rec.sparse = r.sparse;
+      rec.denseMs = r.denseMs;
     };
     return pg;
   };

@@ -36,6 +36,8 @@ export interface PruneRecord {
   backwardMs: number | null;
   /** Whether the sparse kernels ran (null until the backward ran). */
   sparse: boolean | null;
+  /** Experiment mode (compareDense): the dense kernels' ms on the same gradient; else null. */
+  denseMs: number | null;
 }
 
 /** Natural zero fraction of g and ||out - g|| / ||g|| in one float64 pass. */
@@ -71,6 +73,8 @@ export interface LayerPruneSummary {
   meanBackwardMs: number | null;
   /** Fraction of those steps whose backward ran the sparse kernels (null if none reported). */
   sparseFraction: number | null;
+  /** Mean dense-kernel ms on the same gradients (compareDense only; else null). */
+  meanDenseMs: number | null;
 }
 
 export interface PruneSummary {
@@ -90,6 +94,7 @@ interface LayerSums {
   naturalZeros: [number, number];
   backwardMs: [number, number];
   sparse: [number, number];
+  denseMs: [number, number];
 }
 
 function addTo(acc: [number, number], x: number | null): void {
@@ -109,7 +114,7 @@ export class PruneAccumulator {
     for (const r of records) {
       let a = this.sums.get(r.layer);
       if (a === undefined) {
-        a = { steps: 0, density: 0, rate: [0, 0], tau: [0, 0], relError: [0, 0], naturalZeros: [0, 0], backwardMs: [0, 0], sparse: [0, 0] };
+        a = { steps: 0, density: 0, rate: [0, 0], tau: [0, 0], relError: [0, 0], naturalZeros: [0, 0], backwardMs: [0, 0], sparse: [0, 0], denseMs: [0, 0] };
         this.sums.set(r.layer, a);
       }
       a.steps++;
@@ -120,6 +125,7 @@ export class PruneAccumulator {
       addTo(a.naturalZeros, r.naturalZeros);
       addTo(a.backwardMs, r.backwardMs);
       addTo(a.sparse, r.sparse === null ? null : r.sparse ? 1 : 0);
+      addTo(a.denseMs, r.denseMs);
     }
   }
 
@@ -143,6 +149,7 @@ export class PruneAccumulator {
         meanNaturalZeros: a ? meanOf(a.naturalZeros) : null,
         meanBackwardMs: a ? meanOf(a.backwardMs) : null,
         sparseFraction: a ? meanOf(a.sparse) : null,
+        meanDenseMs: a ? meanOf(a.denseMs) : null,
       });
       wAll += l.macs;
       dAll += l.macs * density;

@@ -29,6 +29,8 @@ export interface PruneConfig {
   pruneSchedule?: string;
   /** Cap tau at this quantile of |g| (in (0, 1]; not topk). */
   pruneTauCap?: number;
+  /** Experiment mode: also time the dense backward on the same gradient where sparse ran. */
+  pruneCompareDense?: boolean;
 }
 
 /**
@@ -64,8 +66,8 @@ export function pruningFromConfig(c: PruneConfig, seed: number): PruningOptions 
     for (const [field, flag] of RATE_FIELDS) {
       if (c[field] !== undefined) throw new OptionError(`${flag} was given without --prune (one of ${PRUNE_POLICIES.join(', ')})`);
     }
-    if (c.pruneExclude !== undefined || c.pruneWarmup !== undefined || c.pruneStatsEvery !== undefined || c.pruneKernels !== undefined || c.pruneSchedule !== undefined || c.pruneTauCap !== undefined) {
-      throw new OptionError(`--prune-exclude, --prune-warmup, --prune-schedule, --prune-tau-cap, --prune-stats-every and --prune-kernels need --prune (one of ${PRUNE_POLICIES.join(', ')})`);
+    if (c.pruneExclude !== undefined || c.pruneWarmup !== undefined || c.pruneStatsEvery !== undefined || c.pruneKernels !== undefined || c.pruneSchedule !== undefined || c.pruneTauCap !== undefined || c.pruneCompareDense) {
+      throw new OptionError(`--prune-exclude, --prune-warmup, --prune-schedule, --prune-tau-cap, --prune-compare-dense, --prune-stats-every and --prune-kernels need --prune (one of ${PRUNE_POLICIES.join(', ')})`);
     }
     return null;
   }
@@ -95,6 +97,7 @@ export function pruningFromConfig(c: PruneConfig, seed: number): PruningOptions 
     statsEvery: c.pruneStatsEvery ?? 10,
     sparseKernels: c.pruneKernels !== 'dense',
     ...(c.pruneTauCap !== undefined ? { tauQuantileCap: c.pruneTauCap } : {}),
+    compareDense: c.pruneCompareDense === true,
   };
   resolvePruningOptions(o);
   return o;
@@ -126,7 +129,8 @@ export function formatPruningReport(r: PruningReport): string[] {
       ? 'dense (excluded)'
       : `density ${l.density.toFixed(3)}  tau ${l.meanTau === null ? '-' : l.meanTau.toExponential(2)}  ` +
         `rel.err ${l.meanRelError === null ? '-' : l.meanRelError.toFixed(3)}  natural zeros ${l.meanNaturalZeros === null ? '-' : l.meanNaturalZeros.toFixed(3)}  ` +
-        `backward ${l.meanBackwardMs === null ? '-' : `${l.meanBackwardMs.toFixed(1)} ms`} (${l.sparseFraction === null ? '-' : `${(100 * l.sparseFraction).toFixed(0)}% sparse`})`;
+        `backward ${l.meanBackwardMs === null ? '-' : `${l.meanBackwardMs.toFixed(1)} ms`} (${l.sparseFraction === null ? '-' : `${(100 * l.sparseFraction).toFixed(0)}% sparse`})` +
+        (l.meanDenseMs === null ? '' : `  dense on the same gradient ${l.meanDenseMs.toFixed(1)} ms`);
     lines.push(`  ${l.layer.padEnd(22)} ${extra}`);
   }
   return lines;

@@ -219,7 +219,7 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
           log?.write({
             type: 'prune', epoch, layer: l.layer, op: l.op, excluded: l.excluded, steps: l.steps, density: l.density, meanRate: l.meanRate,
             meanTau: l.meanTau, meanRelError: l.meanRelError, meanNaturalZeros: l.meanNaturalZeros, meanBackwardMs: l.meanBackwardMs,
-            sparseFraction: l.sparseFraction,
+            sparseFraction: l.sparseFraction, meanDenseMs: l.meanDenseMs,
           });
         }
         pruneLine = `  density ${s.overallDensity.toFixed(3)}`;
