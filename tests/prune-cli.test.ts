@@ -15,7 +15,7 @@ import { repoRoot } from './helpers/shared-data.js';
 const bin = path.join(repoRoot, 'bin', 'leantrain.js');
 
 function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, LEANTRAIN_THREADS: '2' } });
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, LEANTRAIN_THREADS: '1' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -11,6 +11,10 @@ import { createPruningPolicy, summarizePruning, type PruningOptions } from '../s
 import { assertClose } from './helpers/assert.js';
 import { F32_BACKWARD } from './helpers/tolerances.js';
 
+// One kernel thread: these tests check behaviour, not speed, and a 2-thread OpenMP region stalls
+// for a scheduler slice whenever another process holds a core (the machine is shared).
+kernels().setThreads(1);
+
 function batch(seed: number): { x: Tensor; labels: Int32Array } {
   const rng = new Rng(seed);
   const x = Tensor.randn([8, 3, 32, 32], rng);
