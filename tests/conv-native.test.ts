@@ -8,19 +8,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nativeBackend, nativeLoadError, refBackend, Rng } from '../src/index.js';
-import type { Conv2dDims, IsaName, Kernels, NativeIsaControl } from '../src/index.js';
+import { refBackend, Rng } from '../src/index.js';
+import type { Conv2dDims, IsaName, Kernels } from '../src/index.js';
 import { assertClose } from './helpers/assert.js';
+import { native, nativeIsas, skipNative } from './helpers/native.js';
 import { F32_BACKWARD, F32_FORWARD } from './helpers/tolerances.js';
 
-const nat = nativeBackend();
 const ref = refBackend();
-const skip = nat === null ? `native addon unavailable: ${nativeLoadError()}` : false;
+const skip = skipNative;
 
-function native(): Kernels & NativeIsaControl {
-  if (nat === null) throw new Error('unreachable: tests are skipped without the addon');
-  return nat;
-}
 
 /** [N, C, H, W, K, R, S, strideH, strideW, padH, padW] */
 type Spec = [number, number, number, number, number, number, number, number, number, number, number];
@@ -112,7 +108,7 @@ function runNative(k: Kernels, c: Case, withDbias: boolean): NativeResult {
   return { y, dx, dw, db };
 }
 
-const isas: IsaName[] = nat ? nat.availableIsas() : [];
+const isas: IsaName[] = nativeIsas;
 for (const isa of isas) {
   test(`conv kernels (${isa}) match the reference over the shape sweep`, { skip }, () => {
     const k = native();

@@ -9,22 +9,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  counterKey, nativeBackend, nativeLoadError, refBackend, Rng, UnsupportedError,
+  counterKey, refBackend, Rng, UnsupportedError,
 } from '../src/index.js';
-import type { ChannelDims, FloatArray, IsaName, Kernels, LinearDims, NativeIsaControl, Pool2dDims } from '../src/index.js';
+import type { ChannelDims, FloatArray, IsaName, Kernels, LinearDims, Pool2dDims } from '../src/index.js';
 import { loadAddon } from '../src/backends/native/addon.js';
 import { assertClose } from './helpers/assert.js';
+import { native, nativeIsas, skipNative } from './helpers/native.js';
 import { EXACT, F32_BACKWARD, F32_BN_STATS, F32_FORWARD } from './helpers/tolerances.js';
 
-const nat = nativeBackend();
 const ref = refBackend();
-const skip = nat === null ? `native addon unavailable: ${nativeLoadError()}` : false;
-const isas: IsaName[] = nat ? nat.availableIsas() : [];
+const skip = skipNative;
+const isas: IsaName[] = nativeIsas;
 
-function native(): Kernels & NativeIsaControl {
-  if (nat === null) throw new Error('unreachable: tests are skipped without the addon');
-  return nat;
-}
 
 /** Runs fn with the given ISA variant active, restoring 'native' afterwards. */
 function onIsa(isa: IsaName, fn: (k: Kernels) => void): () => void {

@@ -5,13 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { counterKey, counterUniform, nativeBackend, nativeLoadError, refBackend, Rng } from '../src/index.js';
+import { counterKey, counterUniform, refBackend, Rng } from '../src/index.js';
+import { native, nativeIsas, nativeOrNull, skipNative } from './helpers/native.js';
 import type { IsaName, Kernels } from '../src/index.js';
 
-const nat = nativeBackend();
 const ref = refBackend();
-const skip = nat === null ? `native addon unavailable: ${nativeLoadError()}` : false;
-const isas: IsaName[] = nat ? nat.availableIsas() : [];
+const skip = skipNative;
+const isas: IsaName[] = nativeIsas;
 
 /** Heavy-tailed test data with exact zeros, negative zeros and values exactly at tau. */
 function gradient(n: number, seed: number, tau: number): Float32Array {
@@ -59,7 +59,7 @@ test('ref meanAbs: exact on integers, 0 for n = 0', () => {
 
 test('tau = 0 is exactly dense: out equals g bit for bit (ref and native)', () => {
   const g = gradient(50000, 1, 0.5);
-  const backends: Kernels[] = nat ? [ref, nat] : [ref];
+  const backends: Kernels[] = nativeOrNull ? [ref, nativeOrNull] : [ref];
   for (const k of backends) {
     for (const stochastic of [true, false]) {
       const out = new Float32Array(g.length).fill(9);
@@ -71,7 +71,7 @@ test('tau = 0 is exactly dense: out equals g bit for bit (ref and native)', () =
 });
 
 test('native meanAbs and pruneGradient equal ref bit for bit, every ISA variant', { skip }, () => {
-  const k = nat!;
+  const k = native();
   const sizes = [1, 7, 8, 4095, 4097, 40000, 100003];
   for (const isa of isas) {
     k.setIsa(isa);
@@ -103,7 +103,7 @@ test('native meanAbs and pruneGradient equal ref bit for bit, every ISA variant'
 });
 
 test('native results do not depend on the thread count (1 vs 2 threads)', { skip }, () => {
-  const k = nat!;
+  const k = native();
   const n = 300001;
   const g = gradient(n, 99, 0.5);
   const before = k.threads();
@@ -126,7 +126,7 @@ test('native results do not depend on the thread count (1 vs 2 threads)', { skip
 });
 
 test('native glue rejects bad arguments with the kernel and argument named', { skip }, () => {
-  const k = nat!;
+  const k = native();
   assert.throws(() => k.pruneGradient(new Float32Array(4), new Float32Array(3), 4, 1, true, 0, 0), /pruneGradient: argument 1 has 3 elements, needs 4/);
   assert.throws(() => k.meanAbs(new Float64Array(4), 4), /meanAbs.*float64/);
   assert.throws(() => k.meanAbs(new Float32Array(4), -1), /meanAbs: argument 1 must be a non-negative integer/);

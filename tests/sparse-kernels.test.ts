@@ -11,19 +11,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { benchSparseConv, formatSparseBench, measuredCrossover, nativeBackend, nativeLoadError, refBackend, Rng, sparseCrossover } from '../src/index.js';
-import type { Conv2dDims, IsaName, Kernels, NativeIsaControl, SparseBenchRow } from '../src/index.js';
+import { benchSparseConv, formatSparseBench, measuredCrossover, refBackend, Rng, sparseCrossover } from '../src/index.js';
+import type { Conv2dDims, IsaName, Kernels, SparseBenchRow } from '../src/index.js';
 import { assertClose } from './helpers/assert.js';
+import { native, nativeIsas, nativeOrNull, skipNative } from './helpers/native.js';
 import { EXACT, F32_BACKWARD, F64_SPARSE_VS_DENSE } from './helpers/tolerances.js';
 
-const nat = nativeBackend();
 const ref = refBackend();
-const skip = nat === null ? `native addon unavailable: ${nativeLoadError()}` : false;
+const skip = skipNative;
 
-function native(): Kernels & NativeIsaControl {
-  if (nat === null) throw new Error('unreachable: tests are skipped without the addon');
-  return nat;
-}
 
 /** [N, C, H, W, K, R, S, strideH, strideW, padH, padW] */
 type Spec = [number, number, number, number, number, number, number, number, number, number, number];
@@ -128,7 +124,7 @@ function assertGrads(a: Grads, b: Grads | Case['ref'], what: string): void {
   assertClose(a.db, b.db, F32_BACKWARD, `${what} dbias`);
 }
 
-const isas: IsaName[] = nat ? nat.availableIsas() : [];
+const isas: IsaName[] = nativeIsas;
 for (const isa of isas) {
   test(`native sparse conv backward (${isa}) matches the dense kernels on pruned gradients`, { skip }, () => {
     const k = native();
@@ -218,7 +214,7 @@ test('sparseCrossover: ResNet-20 body shapes choose sparse at 20-30% density; 3-
 
 test('benchSparseConv times dense vs sparse on a pruned gradient; measuredCrossover interpolates the 1x point', () => {
   const d = dims([2, 8, 6, 6, 8, 3, 3, 1, 1, 1, 1]);
-  const rows = benchSparseConv([d], [0.1, 0.5], { repeats: 1, warmup: 0, backend: nat ?? ref });
+  const rows = benchSparseConv([d], [0.1, 0.5], { repeats: 1, warmup: 0, backend: nativeOrNull ?? ref });
   assert.equal(rows.length, 2);
   for (const r of rows) assert.ok(r.denseMs > 0 && r.sparseMs > 0 && Math.abs(r.measuredDensity - r.density) < 0.15, JSON.stringify(r));
   assert.match(formatSparseBench(rows), /crossover .* sparse faster below density/);
