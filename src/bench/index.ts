@@ -11,3 +11,7 @@ export { runKernelBench, formatKernelBench } from './kernels.js';
 export type { KernelBenchOptions, KernelBenchResult } from './kernels.js';
 export { benchSparseConv, formatSparseBench, measuredCrossover } from './sparse.js';
 export type { SparseBenchRow, SparseBenchOptions } from './sparse.js';
+export { runBackwardBench, formatBackwardBench, loadBenchImages, prepareBench, timedPrunedSteps, summarizeLayerTimes, median } from './backward.js';
+export type { SparseBenchSetup, BenchImages, WarmModel, LayerStepTimes, BackwardBenchLayer, BackwardBenchResult } from './backward.js';
+export { runStepBench, formatStepBench } from './step.js';
+export type { StepBenchResult } from './step.js';
