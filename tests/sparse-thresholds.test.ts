@@ -136,3 +136,28 @@ test('absQuantile: quantiles of |g| from the strided subsample', () => {
   assert.throws(() => resolvePruningOptions({ policy: 'lognormal', rate: 0.9, tauQuantileCap: 0 }), /--prune-tau-cap must be a quantile in \(0, 1\], got 0/);
   assert.throws(() => resolvePruningOptions({ policy: 'topk', rate: 0.1, tauQuantileCap: 0.9 }), /does not apply to --prune topk/);
 });
+
+test('fitLogMagnitude and absQuantile sample every column of an NCHW gradient', () => {
+  // 128 planes of 32x32 (n = 131,072): the border column q = 0 is 10x smaller, as real conv
+  // gradients' borders are smaller. A stride that divides the width would sample only that column.
+  const planes = 128;
+  const Q = 32;
+  const n = planes * Q * Q;
+  const rng = new Rng(11);
+  const g = new Float32Array(n);
+  let sumLog = 0;
+  for (let i = 0; i < n; i++) {
+    const border = i % Q === 0 ? 0.1 : 1;
+    g[i] = border * Math.exp(rng.normal() * 0.5) * (rng.next() < 0.5 ? -1 : 1);
+    sumLog += Math.log(Math.abs(g[i]));
+  }
+  const exactMu = sumLog / n;
+  const fit = fitLogMagnitude(g, n, 4096);
+  assert.ok(Math.abs(fit.mu - exactMu) < SAMPLED_MU_TOL, `fitted mu ${fit.mu} vs exact ${exactMu}`);
+  const sorted = Array.from(g, Math.abs).sort((a, b) => a - b);
+  const exactMedian = sorted[Math.floor(n / 2)];
+  assert.ok(Math.abs(absQuantile(g, n, 0.5, 4096) - exactMedian) / exactMedian < 0.05);
+});
+
+/** 4,096 samples of log|g| with s ~ 0.6: standard error ~0.01; 0.05 is 5 standard errors. */
+const SAMPLED_MU_TOL = 0.05;

@@ -27,12 +27,29 @@ export interface LogMagnitudeFit {
 }
 
 /**
+ * Stride of the fixed subsample used by the fits: 1 when n <= maxSamples, else the smallest prime
+ * >= max(ceil(n / maxSamples), 11). A prime that does not divide the plane width keeps the sample
+ * from landing on the same columns of every NCHW plane (a power-of-two stride on 32x32 planes
+ * sampled only the border column q = 0, whose gradients are systematically smaller).
+ */
+export function samplingStride(n: number, maxSamples: number): number {
+  if (n <= maxSamples) return 1;
+  let p = Math.max(Math.ceil(n / maxSamples), 11);
+  const isPrime = (v: number): boolean => {
+    for (let d = 2; d * d <= v; d++) if (v % d === 0) return false;
+    return true;
+  };
+  while (!isPrime(p)) p++;
+  return p;
+}
+
+/**
  * Mean and std of log|g| over the non-zeros (float64, Welford), and the zero fraction, from every
- * stride-th entry with stride = ceil(n / maxSamples): a fixed subsample (65,536 entries by default
+ * `samplingStride(n, maxSamples)`-th entry: a fixed subsample (at most 65,536 entries by default
  * fix mu and s to about 0.01 of s), so the fit costs the same for every layer size.
  */
 export function fitLogMagnitude(g: FloatArray, n: number, maxSamples = 65536): LogMagnitudeFit {
-  const stride = Math.max(1, Math.ceil(n / maxSamples));
+  const stride = samplingStride(n, maxSamples);
   let seen = 0;
   let count = 0;
   let mean = 0;
@@ -84,11 +101,11 @@ export function lognormalThreshold(fit: LogMagnitudeFit, target: number): number
 
 /**
  * The q-quantile of |g| (q in [0, 1]) estimated on the same fixed strided subsample as
- * fitLogMagnitude (every ceil(n / maxSamples)-th entry): a cap for thresholds that a bad fit
+ * fitLogMagnitude (every samplingStride(n, maxSamples)-th entry): a cap for thresholds that a bad fit
  * would put above almost every entry (METHOD.md: the lognormal rule at s >= 0.9).
  */
 export function absQuantile(g: FloatArray, n: number, q: number, maxSamples = 65536): number {
-  const stride = Math.max(1, Math.ceil(n / maxSamples));
+  const stride = samplingStride(n, maxSamples);
   const m = Math.ceil(n / stride);
   if (m === 0) return 0;
   const a = new Float32Array(m);
