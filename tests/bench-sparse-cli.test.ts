@@ -29,8 +29,11 @@ test('bench backward --json: per conv layer density, dense and sparse ms, speed-
     total: { denseMs: number; sparseMs: number; speedup: number };
     analytic: { macRatio: number; speedupBound: number };
     steps: number;
+    excluded: { layer: string; reason: string }[];
   };
-  assert.deepEqual(j.layers.map((l) => l.layer), ['conv1', 'conv2'], 'the two convs of LeNet-5, forward order (fc excluded by default)');
+  // LeNet-5: conv1 (1x5x5 per output) stays dense (sparse never faster), fc excluded by default.
+  assert.deepEqual(j.layers.map((l) => l.layer), ['conv2']);
+  assert.deepEqual(j.excluded, [{ layer: 'conv1', reason: 'no-sparse-gain' }]);
   for (const l of j.layers) {
     density(l.density, `${l.layer}.density`);
     assert.ok(l.density < 1, `${l.layer}: p = 0.9 prunes something`);

@@ -44,14 +44,19 @@ function grads(m: Module): Float32Array[] {
   return m.parameters().map((p) => Float32Array.from(p.grad!.data));
 }
 
-test('resnet20 step with normal p = 0.9: every conv layer recorded, fc dense by default', () => {
+test('resnet20 step with normal p = 0.9: every conv but the 3-channel stem recorded, fc dense by default', () => {
   const { policy } = step({ policy: 'normal', rate: 0.9, seed: 1 });
   const layers = policy!.layers();
   const convs = layers.filter((l) => l.op === 'conv2d');
   assert.equal(convs.length, 19, 'resnet20 (shortcut A) has 19 convs');
   const recs = policy!.takeRecords();
-  assert.deepEqual(new Set(recs.map((r) => r.layer)), new Set(convs.map((l) => l.name)));
-  assert.ok(layers.some((l) => l.op === 'linear' && l.excluded), 'fc seen and excluded');
+  // conv1 (3x3x3 per output) has sparse crossover 0: pruning it would only cost time.
+  assert.deepEqual(new Set(recs.map((r) => r.layer)), new Set(convs.filter((l) => l.name !== 'conv1').map((l) => l.name)));
+  assert.deepEqual(convs.filter((l) => l.excluded).map((l) => [l.name, l.excludedBy]), [['conv1', 'no-sparse-gain']]);
+  assert.ok(layers.some((l) => l.op === 'linear' && l.excluded && l.excludedBy === 'option'), 'fc seen and excluded');
+  // With the sparse kernels off, nothing is gained anywhere, so the stem is pruned like the rest.
+  const off = step({ policy: 'normal', rate: 0.9, seed: 1, sparseKernels: false }).policy!;
+  assert.ok(off.takeRecords().some((r) => r.layer === 'conv1'), 'stem pruned when sparseKernels is false');
   for (const r of recs) {
     assert.ok(r.density > 0.05 && r.density < 0.9, `${r.layer} density ${r.density}`);
     assert.ok(r.tau !== null && r.tau > 0);
@@ -91,7 +96,7 @@ test('p = 0 gives exactly the dense gradients; same seed gives the same gradient
 test('warm-up runs dense, then pruning starts; schedule values are validated', () => {
   const { policy } = step({ policy: 'normal', rate: 0.9, warmupSteps: 1, schedule: (s, r) => (s === 1 ? 0.5 : r) }, 'A', 2);
   const recs = policy!.takeRecords();
-  assert.ok(recs.length === 19 && recs.every((r) => r.step === 1 && r.rate === 0.5));
+  assert.ok(recs.length === 18 && recs.every((r) => r.step === 1 && r.rate === 0.5), `${recs.length} records`);
   assert.throws(() => step({ policy: 'normal', rate: 0.9, schedule: () => 1.5 }), /must be in \[0, 1\), got 1.5 \(schedule value at step 0\)/);
 });
 
@@ -104,11 +109,12 @@ test('statsEvery: natural zeros and relative error measured on the first pruned 
     assert.equal(r.naturalZeros !== null, measured, `step ${r.step}`);
     assert.ok(r.tau !== null && r.density > 0, 'tau and density every step');
   }
-  assert.equal(recs.length, 3 * 19);
+  assert.equal(recs.length, 3 * 18);
 });
 
 test('native: sparse backward kernels run below the crossover and give the dense kernels\' gradients', { skip: kernels().name !== 'native' ? 'native backend not active' : false }, () => {
-  const opts: PruningOptions = { policy: 'normal', rate: 0.99, seed: 3 };
+  // Exclude the stem in both runs (sparse kernels off would otherwise prune it).
+  const opts: PruningOptions = { policy: 'normal', rate: 0.99, seed: 3, exclude: ['first', 'fc'] };
   const sp = step({ ...opts, sparseKernels: true });
   const de = step({ ...opts, sparseKernels: false });
   const rs = sp.policy!.takeRecords();

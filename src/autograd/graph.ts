@@ -112,6 +112,16 @@ export class Ctx {
 }
 
 /** One recorded op application. */
+/** What an op tells gradient transforms about its backward (read by the pruning policy). */
+export interface NodeHints {
+  /**
+   * Density of a pruned incoming gradient below which the op's sparse backward kernels beat its
+   * dense ones, for this op's shape (0: sparse never pays off, so pruning would only cost time).
+   * Absent: the op has no sparse backward kernels.
+   */
+  readonly sparseCrossover?: number;
+}
+
 export class Node implements GradFn {
   readonly seq = seqCounter++;
   readonly ctx: Ctx;
@@ -121,6 +131,7 @@ export class Node implements GradFn {
     /** One edge per op input, in argument order. */
     readonly inputs: readonly Edge[],
     readonly backwardFn: BackwardFn,
+    readonly hints: NodeHints = {},
   ) {
     this.ctx = new Ctx(this);
   }
@@ -187,9 +198,10 @@ export function recordOp(
   output: Tensor,
   save: ((ctx: Ctx) => void) | null,
   backward: BackwardFn,
+  hints?: NodeHints,
 ): Tensor {
   if (!gradEnabled || !inputs.some((t) => t.requiresGrad)) return output;
-  const node = new Node(op, currentScope(), inputs.map(edgeTo), backward);
+  const node = new Node(op, currentScope(), inputs.map(edgeTo), backward, hints);
   if (save) save(node.ctx);
   output.gradFn = node;
   output.requiresGrad = true;

@@ -150,9 +150,12 @@ export interface LayerStepTimes {
 
 /**
  * Runs `trainStep` under the policy in experiment mode, with the transform timed per layer;
- * returns one list of LayerStepTimes per step (conv layers only, pruned ones).
+ * returns one list of LayerStepTimes per step (conv layers only, pruned ones) and the conv layers
+ * left dense.
  */
-export function timedPrunedSteps(w: WarmModel, pruning: PruningOptions, first: number, steps: number, log?: (l: string) => void): LayerStepTimes[][] {
+export function timedPrunedSteps(
+  w: WarmModel, pruning: PruningOptions, first: number, steps: number, log?: (l: string) => void,
+): { perStep: LayerStepTimes[][]; excluded: ExcludedLayer[] } {
   const policy = createPruningPolicy({ ...pruning, compareDense: true, warmupSteps: 0, statsEvery: 1e9 });
   const pruneMs = new Map<string, number>();
   const timed: GradientTransform = (grad, node) => {
@@ -187,7 +190,18 @@ export function timedPrunedSteps(w: WarmModel, pruning: PruningOptions, first: n
   } finally {
     setGradientTransform(prev);
   }
-  return perStep;
+  const excluded = policy
+    .layers()
+    .filter((l) => l.excluded && l.op === 'conv2d')
+    .map((l): ExcludedLayer => ({ layer: l.name, reason: l.excludedBy === 'no-sparse-gain' ? 'no-sparse-gain' : 'option' }));
+  return { perStep, excluded };
+}
+
+/** A conv layer left dense (not pruned), and why. */
+export interface ExcludedLayer {
+  layer: string;
+  /** 'option': an --prune-exclude group; 'no-sparse-gain': its sparse kernels never beat dense for its shape. */
+  reason: 'option' | 'no-sparse-gain';
 }
 
 export interface BackwardBenchLayer {
@@ -221,14 +235,16 @@ export interface BackwardBenchResult {
   data: string;
   pruning: { policy: string; rate: number; exclude: readonly string[] };
   layers: BackwardBenchLayer[];
-  /** Medians over steps of the per-step sums over conv layers. */
+  /** Conv layers left dense (same time on both sides; not in layers or total). */
+  excluded: ExcludedLayer[];
+  /** Medians over steps of the per-step sums over the pruned conv layers. */
   total: { denseMs: number; sparseMs: number; speedup: number; pruneMs: number; backwardMs: number };
   /** Analytic (not measured): sum(MACs x density) / sum(MACs) over the conv layers, and 1 / that. */
   analytic: { macRatio: number; speedupBound: number };
 }
 
 /** Summarises per-step layer times into the bench backward result's layers, total and analytic figures. */
-export function summarizeLayerTimes(perStep: LayerStepTimes[][]): Pick<BackwardBenchResult, 'layers' | 'total' | 'analytic'> {
+export function summarizeLayerTimes(perStep: readonly LayerStepTimes[][]): Pick<BackwardBenchResult, 'layers' | 'total' | 'analytic'> {
   const by = new Map<string, LayerStepTimes[]>();
   for (const rows of perStep) for (const r of rows) by.set(r.layer, [...(by.get(r.layer) ?? []), r]);
   const layers: BackwardBenchLayer[] = [];
@@ -269,7 +285,7 @@ export function runBackwardBench(o: SparseBenchSetup): BackwardBenchResult {
   const w = prepareBench(o, 'backward');
   const steps = o.steps ?? 10;
   const warmup = o.warmup ?? 3;
-  const perStep = timedPrunedSteps(w, o.pruning, warmup, steps, o.log);
+  const { perStep, excluded } = timedPrunedSteps(w, o.pruning, warmup, steps, o.log);
   if (perStep.every((rows) => rows.length === 0)) {
     throw new OptionError(`bench backward: no conv layer of '${o.model}' was pruned (check --prune-exclude)`);
   }
@@ -277,6 +293,7 @@ export function runBackwardBench(o: SparseBenchSetup): BackwardBenchResult {
   return {
     command: 'bench backward', machine: machineInfo(), model: o.model, batch: o.batch, threads: kernels().threads(), steps, warmup,
     data: w.images.source, pruning: { policy: p.policy, rate: p.rate, exclude: p.exclude }, ...summarizeLayerTimes(perStep),
+    excluded,
   };
 }
 
@@ -297,6 +314,9 @@ export function formatBackwardBench(r: BackwardBenchResult): string {
   }
   const t = r.total;
   lines.push(`${'total'.padEnd(22)}  ${''.padStart(7)}  ${f2(t.denseMs).padStart(8)}  ${f2(t.sparseMs).padStart(9)} ${`(${f2(t.pruneMs)})`.padStart(7)}  ${`${f2(t.speedup)}x`.padStart(8)}`);
+  for (const e of r.excluded) {
+    lines.push(`${e.layer.padEnd(22)}  dense, not pruned (${e.reason === 'option' ? '--prune-exclude' : 'sparse kernels never faster for this shape'})`);
+  }
   lines.push('', `analytic MAC ratio (sum MACs x density / sum MACs): ${r.analytic.macRatio.toFixed(3)} -> analytic bound ${f2(r.analytic.speedupBound)}x`);
   return head + lines.join('\n');
 }

@@ -74,7 +74,7 @@ export function runStepBench(o: SparseBenchSetup): StepBenchResult {
     }
   }
   const dens = summarizePruning(policy.layers(), policy.takeRecords());
-  const perLayer = summarizeLayerTimes(timedPrunedSteps(w, o.pruning, s, steps, o.log));
+  const perLayer = summarizeLayerTimes(timedPrunedSteps(w, o.pruning, s, steps, o.log).perStep);
   const d = median(denseMs);
   const p = median(prunedMs);
   const products = perLayer.layers.reduce((a, l) => a + l.denseMs, 0);

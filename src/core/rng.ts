@@ -26,9 +26,16 @@ export function counterKey(seed: number, stream: number): number {
   return mix32((seed >>> 0) ^ mix32(Math.imul(stream >>> 0, 0x9e3779b9) ^ 0x85ebca6b));
 }
 
-/** Uniform 32-bit integer for element `index` under `key` (from counterKey). */
+/**
+ * Uniform 32-bit integer for element `index` (an integer in [0, 2^53)) under `key` (from
+ * counterKey): mix32(mix32(lo ^ key) + mix32(mix32(hi ^ 0x5bd1e995) + key)) with lo/hi the index's
+ * 32-bit halves. The key enters both rounds, so streams of different keys are not shifted copies
+ * of one sequence; for a fixed (key, hi), lo -> hash is a bijection (exact uniform marginals).
+ */
 export function counterHash(key: number, index: number): number {
-  return mix32((key + Math.imul(index >>> 0, 0x9e3779b9)) >>> 0 ^ (index / 4294967296) >>> 0);
+  const hi = Math.floor(index / TWO_POW_32) >>> 0;
+  const r2 = mix32((mix32((hi ^ 0x5bd1e995) >>> 0) + key) >>> 0);
+  return mix32((mix32(((index >>> 0) ^ key) >>> 0) + r2) >>> 0);
 }
 
 /** Uniform float in [0, 1) with 24 bits, from counterHash: exactly representable in float32. */

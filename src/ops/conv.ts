@@ -62,12 +62,14 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, opts: Con
 
 /** conv2d's backward products bound to its dims (module level: captures no tensor). */
 function conv2dBackwardKernels(d: Conv2dDims): WeightedBackwardKernels {
+  const cross = sparseCrossover(d);
   return {
     input: (dy, w, dx) => kernels().conv2dBackwardInput(dy, w, dx, d),
     weight: (x, dy, dw, db) => kernels().conv2dBackwardWeight(x, dy, dw, db, d),
     // Used for a pruned dy below the measured crossover (measured on native only: ref stays dense).
     sparse: {
-      crossover: () => (kernels().name === 'native' ? sparseCrossover(d) : 0),
+      crossover: () => (kernels().name === 'native' ? cross : 0),
+      shapeCrossover: cross,
       input: (dy, w, dx) => kernels().conv2dBackwardInputSparse(dy, w, dx, d),
       weight: (x, dy, dw, db) => kernels().conv2dBackwardWeightSparse(x, dy, dw, db, d),
     },

@@ -25,8 +25,14 @@ export interface WeightedBackwardKernels {
 
 /** A weighted op's sparse backward products and the density below which they are faster. */
 export interface SparseBackwardKernels {
-  /** Density (nnz / size of dy) below which the sparse kernels beat the dense ones (measured). */
+  /** Density (nnz / size of dy) below which the sparse kernels beat the dense ones on the active backend (measured). */
   crossover(): number;
+  /**
+   * The same for this shape on the backend the crossover was measured on, independent of the
+   * active backend: the pruning policy leaves a layer dense when it is 0 (so ref and native
+   * prune the same layers).
+   */
+  readonly shapeCrossover: number;
   input(dy: FloatArray, weight: FloatArray, dx: FloatArray): void;
   weight(x: FloatArray, dy: FloatArray, dw: FloatArray, dbias: FloatArray | null): void;
 }
@@ -58,6 +64,7 @@ export function recordWeightedOp(
       if (needW) ctx.save(weight);
     },
     weightedBackward(backwardKernels, x.shape, weight.shape, bias === null ? null : bias.shape, needX, needW),
+    backwardKernels.sparse ? { sparseCrossover: backwardKernels.sparse.shapeCrossover } : undefined,
   );
 }
 

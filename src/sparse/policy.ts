@@ -77,11 +77,15 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
     if (l === undefined) {
       const w = node.inputs[1]?.shape ?? [1];
       const macs = grad.size * (shapeSize(w) / Math.max(1, w[0]));
-      const excluded =
+      const byOption =
         (node.op === 'linear' && o.exclude.includes('fc')) ||
         (o.exclude.includes('shortcut') && /shortcut|downsample/.test(name)) ||
         (node.op === 'conv2d' && o.exclude.includes('first') && !hasConvUpstream(node));
-      l = { name, op: node.op, index: layers.size, macs, excluded };
+      // With sparse kernels on, a layer whose sparse kernels never beat dense stays dense: pruning
+      // it would cost time and gain none (e.g. a 3-channel stem).
+      const denseOnly = !byOption && o.sparseKernels && node.hints.sparseCrossover === 0;
+      const excluded = byOption || denseOnly;
+      l = { name, op: node.op, index: layers.size, macs, excluded, excludedBy: byOption ? 'option' : denseOnly ? 'no-sparse-gain' : null };
       layers.set(name, l);
     }
     return l;
@@ -113,9 +117,11 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
     } else {
       tau = o.policy === 'lognormal' ? lognormalThreshold(fitLogMagnitude(grad.data, n), rate) : normalThreshold(k.meanAbs(grad.data, n), rate);
       if (o.tauQuantileCap !== null && tau > 0) tau = Math.min(tau, absQuantile(grad.data, n, o.tauQuantileCap));
-      // A layer called twice in one step (shared module) draws from a disjoint counter range.
-      const key = counterKey(counterKey(o.seed, layer.index), step);
-      nnz = k.pruneGradient(grad.data, out, n, tau, o.policy !== 'deterministic', key, occ * 4294967296);
+      // One key per (layer, call within the step): distinct for distinct layers (counterKey is a
+      // bijection of the stream for a fixed seed); the step selects the index's high word, so each
+      // (layer, call, step) draws its own stream.
+      const key = counterKey(counterKey(o.seed, layer.index), occ);
+      nnz = k.pruneGradient(grad.data, out, n, tau, o.policy !== 'deterministic', key, step * 4294967296);
     }
     const pg = new PrunedGradient(out, grad.shape, nnz);
     pg.sparseAllowed = o.sparseKernels;

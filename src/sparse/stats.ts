@@ -14,8 +14,14 @@ export interface PruneLayerInfo {
   index: number;
   /** Forward multiply-adds of one call (= each backward product's, dense). */
   macs: number;
-  /** True when an exclude rule leaves it dense. */
+  /** True when the layer stays dense (never pruned). */
   excluded: boolean;
+  /**
+   * Why: 'option' (an --prune-exclude group), 'no-sparse-gain' (its sparse kernels never beat
+   * dense for its shape, so pruning would only cost time; pass sparseKernels: false to prune it
+   * anyway), null when pruned.
+   */
+  excludedBy: 'option' | 'no-sparse-gain' | null;
 }
 
 /** What one pruning of one layer at one step measured. */
@@ -61,6 +67,8 @@ export interface LayerPruneSummary {
   op: string;
   macs: number;
   excluded: boolean;
+  /** Why it stays dense (PruneLayerInfo.excludedBy). */
+  excludedBy: 'option' | 'no-sparse-gain' | null;
   /** Pruned steps summarised (0 for excluded layers or during warm-up). */
   steps: number;
   /** Mean density over those steps (1 for excluded layers). */
@@ -79,7 +87,10 @@ export interface LayerPruneSummary {
 
 export interface PruneSummary {
   layers: LayerPruneSummary[];
-  /** MAC-weighted mean density over every seen layer (excluded and unpruned steps count as 1). */
+  /**
+   * MAC-weighted mean density over every seen layer, excluded layers counting as 1, over the
+   * pruned steps (steps of a dense warm-up are not in it: they have no records).
+   */
   overallDensity: number;
   /** MAC-weighted mean density over the pruned layers only. */
   prunedDensity: number;
@@ -141,6 +152,7 @@ export class PruneAccumulator {
         op: l.op,
         macs: l.macs,
         excluded: l.excluded,
+        excludedBy: l.excludedBy,
         steps: a?.steps ?? 0,
         density,
         meanRate: a ? meanOf(a.rate) : null,

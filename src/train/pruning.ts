@@ -126,7 +126,9 @@ export function formatPruningReport(r: PruningReport): string[] {
   ];
   for (const l of r.layers) {
     const extra = l.excluded
-      ? 'dense (excluded)'
+      ? l.excludedBy === 'no-sparse-gain'
+        ? 'dense (sparse kernels never faster for this shape)'
+        : 'dense (excluded)'
       : `density ${l.density.toFixed(3)}  tau ${l.meanTau === null ? '-' : l.meanTau.toExponential(2)}  ` +
         `rel.err ${l.meanRelError === null ? '-' : l.meanRelError.toFixed(3)}  natural zeros ${l.meanNaturalZeros === null ? '-' : l.meanNaturalZeros.toFixed(3)}  ` +
         `backward ${l.meanBackwardMs === null ? '-' : `${l.meanBackwardMs.toFixed(1)} ms`} (${l.sparseFraction === null ? '-' : `${(100 * l.sparseFraction).toFixed(0)}% sparse`})` +

@@ -217,7 +217,7 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
         prunePerEpoch.push({ epoch, overallDensity: s.overallDensity, prunedDensity: s.prunedDensity });
         for (const l of s.layers) {
           log?.write({
-            type: 'prune', epoch, layer: l.layer, op: l.op, excluded: l.excluded, steps: l.steps, density: l.density, meanRate: l.meanRate,
+            type: 'prune', epoch, layer: l.layer, op: l.op, excluded: l.excluded, excludedBy: l.excludedBy, steps: l.steps, density: l.density, meanRate: l.meanRate,
             meanTau: l.meanTau, meanRelError: l.meanRelError, meanNaturalZeros: l.meanNaturalZeros, meanBackwardMs: l.meanBackwardMs,
             sparseFraction: l.sparseFraction, meanDenseMs: l.meanDenseMs,
           });

@@ -46,10 +46,12 @@ void add(const float* a, const float* b, float* out, int64_t n) {
 void dropout_forward(const float* x, float* y, uint8_t* mask, float p, uint32_t key, uint64_t offset, int64_t n) {
   const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; i++) {
-    const uint8_t keep = counter_uniform(key, offset + static_cast<uint64_t>(i)) >= p ? 1 : 0;
-    mask[i] = keep;
-    y[i] = keep ? x[i] * scale : 0.0f;
+  for (int64_t s = 0; s < n; s += 4096) {
+    for_counter_uniform(key, offset, s, s + 4096 < n ? s + 4096 : n, [&](int64_t i, float u) {
+      const uint8_t keep = u >= p ? 1 : 0;
+      mask[i] = keep;
+      y[i] = keep ? x[i] * scale : 0.0f;
+    });
   }
 }
 

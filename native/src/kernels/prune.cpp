@@ -34,15 +34,14 @@ int64_t prune_block(const float* g, float* out, int64_t s, int64_t e, float t, b
                     uint64_t offset) {
   int64_t nnz = 0;
   if (stochastic) {
-    for (int64_t i = s; i < e; i++) {
+    for_counter_uniform(key, offset, s, e, [&](int64_t i, float u) {
       const float x = g[i];
       const float a = std::fabs(x);
-      const float u = counter_uniform(key, offset + static_cast<uint64_t>(i));
       const float bump = u < a / t ? std::copysign(t, x) : 0.0f;
       const float y = a < t ? bump : x;
       out[i] = y;
       nnz += y != 0.0f ? 1 : 0;
-    }
+    });
   } else {
     for (int64_t i = s; i < e; i++) {
       const float x = g[i];
