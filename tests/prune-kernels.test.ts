@@ -102,6 +102,52 @@ test('native meanAbs and pruneGradient equal ref bit for bit, every ISA variant'
   }
 });
 
+/** The statistics by definition, in one float64 pass (no blocking): the oracle for `stats`. */
+function statsOracle(g: Float32Array, out: Float32Array): [number, number, number] {
+  let zeros = 0, gg = 0, dd = 0;
+  for (let i = 0; i < g.length; i++) {
+    if (g[i] === 0) zeros++;
+    gg += g[i] * g[i];
+    dd += (out[i] - g[i]) ** 2;
+  }
+  return [zeros, gg, dd];
+}
+
+/** Float64 sums in different orders: equal up to this relative difference. */
+const STATS_REL = 1e-12;
+
+test('pruneGradient stats: zeros, sum g^2, sum (out - g)^2 from the pruning pass, ref and every native ISA', () => {
+  const k = nativeOrNull;
+  const backends: [string, Kernels, IsaName | null][] = [['ref', ref, null]];
+  if (k) for (const isa of isas) backends.push([isa, k, isa]);
+  for (const n of [1, 9, 4096, 4099, 100003]) {
+    const g = gradient(n, 7 * n, 0.75);
+    const tau = 1.3 * ref.meanAbs(g, n);
+    for (const [name, kb, isa] of backends) {
+      if (isa && k) k.setIsa(isa);
+      try {
+        for (const t of [tau, 0]) {
+          const out = new Float32Array(n), stats = new Float64Array(3).fill(NaN);
+          const nnz = kb.pruneGradient(g, out, n, t, true, counterKey(n, 3), 5, stats);
+          const plain = new Float32Array(n);
+          assert.equal(kb.pruneGradient(g, plain, n, t, true, counterKey(n, 3), 5), nnz, 'stats do not change the result');
+          bitsEqual(out, plain, `${name} n=${n} with and without stats`);
+          const [z, gg, dd] = statsOracle(g, out);
+          assert.equal(stats[0], z, `${name} n=${n} tau=${t}: zeros`);
+          assert.ok(Math.abs(stats[1] - gg) <= STATS_REL * gg, `${name} n=${n}: sum g^2 ${stats[1]} vs ${gg}`);
+          assert.ok(Math.abs(stats[2] - dd) <= STATS_REL * gg, `${name} n=${n}: sum (out-g)^2 ${stats[2]} vs ${dd}`);
+          if (t === 0) assert.equal(stats[2], 0, 'tau = 0 copies g exactly');
+          else assert.ok(stats[2] > 0);
+        }
+      } finally {
+        if (isa && k) k.setIsa('native');
+      }
+    }
+  }
+  assert.throws(() => ref.pruneGradient(new Float32Array(2), new Float32Array(2), 2, 1, true, 0, 0, new Float64Array(2)), /stats must hold 3/);
+  if (k) assert.throws(() => k.pruneGradient(new Float32Array(2), new Float32Array(2), 2, 1, true, 0, 0, new Float64Array(2)), /stats must hold 3/);
+});
+
 test('native results do not depend on the thread count (1 vs 2 threads)', { skip }, () => {
   const k = native();
   const n = 300001;
@@ -109,16 +155,17 @@ test('native results do not depend on the thread count (1 vs 2 threads)', { skip
   const before = k.threads();
   const run = (threads: number) => {
     k.setThreads(threads);
-    const out = new Float32Array(n);
+    const out = new Float32Array(n), stats = new Float64Array(3);
     const m = k.meanAbs(g, n);
-    const nnz = k.pruneGradient(g, out, n, 2 * m, true, counterKey(5, 6), 17);
-    return { m, out, nnz };
+    const nnz = k.pruneGradient(g, out, n, 2 * m, true, counterKey(5, 6), 17, stats);
+    return { m, out, nnz, stats };
   };
   try {
     const one = run(1);
     const two = run(2);
     assert.equal(one.m, two.m);
     assert.equal(one.nnz, two.nnz);
+    assert.deepEqual(one.stats, two.stats, 'stats summed in a fixed order');
     bitsEqual(one.out, two.out, '1 vs 2 threads');
   } finally {
     k.setThreads(before);

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backward, createModel, crossEntropy, kernels, Rng, Tensor } from '../src/index.js';
+import { setGradientTransform } from '../src/autograd/backward.js';
 import type { Module } from '../src/index.js';
 import { createPruningPolicy, summarizePruning, type PruningOptions } from '../src/sparse/index.js';
 import { assertClose } from './helpers/assert.js';
@@ -150,4 +151,38 @@ test('compareDense: the dense kernels are timed on the same gradient where spars
   assert.ok(s.layers.filter((l) => !l.excluded).every((l) => l.meanDenseMs !== null));
   const off = step({ policy: 'normal', rate: 0.99, seed: 3 }).policy!.takeRecords();
   assert.ok(off.every((r) => r.denseMs === null));
+});
+
+test('pruned-gradient buffers are pooled: reused across steps, no stale values leak into the next step', () => {
+  const model: Module = createModel('resnet20', { numClasses: 10, inChannels: 3, seed: 0 });
+  const { x, labels } = batch(0);
+  const run = (policy: ReturnType<typeof createPruningPolicy>, s: number, seen: Set<unknown>): Float32Array[] => {
+    const inner = policy.transform;
+    const uninstall = policy.install();
+    const spy = (g: Tensor, n: Parameters<typeof inner>[1]): Tensor => {
+      const out = inner(g, n);
+      if (out !== g) seen.add(out.data);
+      return out;
+    };
+    const prev = setGradientTransform(spy);
+    try {
+      for (const p of model.parameters()) p.grad = null;
+      policy.beginStep(s);
+      backward(crossEntropy(model.call(x), labels));
+    } finally {
+      setGradientTransform(prev);
+      uninstall();
+    }
+    return grads(model);
+  };
+  const pooled = createPruningPolicy({ policy: 'normal', rate: 0.9, seed: 4 });
+  const first = new Set<unknown>(), second = new Set<unknown>();
+  run(pooled, 0, first);
+  const again = run(pooled, 1, second);
+  // 18 pruned convs of three gradient sizes: a buffer per size, reused within and across steps.
+  assert.ok(first.size <= 3, `step 0 used ${first.size} buffers`);
+  assert.ok([...second].every((b) => first.has(b)), 'step 1 allocated new buffers');
+  // A fresh policy at step 1 (fresh buffers) gives the same gradients as the pooled one.
+  const fresh = run(createPruningPolicy({ policy: 'normal', rate: 0.9, seed: 4 }), 1, new Set());
+  assert.deepEqual(again, fresh);
 });

@@ -5,6 +5,7 @@
  * node's edges (into the producing node's pending gradient, or into a leaf's `.grad`).
  * Kernels overwrite; accumulation happens only here.
  */
+import { PrunedGradient } from './pruned.js';
 import { LeantrainError, ShapeError } from '../core/errors.js';
 import { formatShape, shapesEqual } from '../core/shape.js';
 import { kernels } from '../backend/active.js';
@@ -120,6 +121,7 @@ export function backward(root: Tensor, opts: BackwardOptions = {}): void {
       );
     }
     const grads = node.backwardFn(node.ctx, g);
+    if (g !== p.grad && g instanceof PrunedGradient && g.onConsumed !== null && !grads.includes(g)) g.onConsumed();
     if (!opts.retainGraph) node.ctx.release();
     for (let i = 0; i < node.inputs.length; i++) {
       const edge = node.inputs[i];

@@ -27,6 +27,12 @@ export class PrunedGradient extends Tensor {
   compareDense = false;
   /** Called once by the consuming op's backward with its timing (stats collection). */
   onBackward: ((r: PrunedBackwardReport) => void) | null = null;
+  /**
+   * Called by the backward engine once the consuming node's backward has returned (and did not
+   * pass this tensor on as a gradient): the producer may then reuse `data` (the pruning policy
+   * pools its output buffers), so nothing may read it afterwards.
+   */
+  onConsumed: (() => void) | null = null;
 
   /**
    * @param data pruned values (not copied)

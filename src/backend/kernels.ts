@@ -189,8 +189,13 @@ export interface Kernels {
    * `stochastic`, out = t*sign(g) if counterUniform(key, offset + i) < |g|/t, else 0; when not
    * stochastic, 0. Returns the number of non-zeros of out. tau = 0 copies g exactly. Identical
    * for any thread count; native and ref bit for bit.
+   * `stats` (length >= 3), when given, receives in the same pass [number of exact zeros of g,
+   * sum g^2, sum (out - g)^2], summed in float64 over fixed blocks (identical for any thread
+   * count; native and ref agree to float64 rounding).
    */
-  pruneGradient(g: FloatArray, out: FloatArray, n: number, tau: number, stochastic: boolean, key: number, offset: number): number;
+  pruneGradient(
+    g: FloatArray, out: FloatArray, n: number, tau: number, stochastic: boolean, key: number, offset: number, stats?: Float64Array | null,
+  ): number;
 
   // ---- sparse conv backward (sparse_conv.ts): dy is a pruned (mostly zero) gradient ----
   /**

@@ -43,7 +43,8 @@ export function runStepBench(o: SparseBenchSetup): StepBenchResult {
   const w = prepareBench(o, 'step');
   const steps = o.steps ?? 10;
   const warmup = o.warmup ?? 3;
-  const policy = createPruningPolicy({ ...o.pruning, compareDense: false, warmupSteps: 0, statsEvery: 1e9 });
+  // As in training: statistics every step unless the options say otherwise (they come from the prune pass).
+  const policy = createPruningPolicy({ ...o.pruning, compareDense: false, warmupSteps: 0 });
   const denseMs: number[] = [];
   const prunedMs: number[] = [];
   let s = warmup;

@@ -18,7 +18,7 @@ import { setGradientTransform, type GradientTransform } from '../autograd/backwa
 import type { Node } from '../autograd/graph.js';
 import { PrunedGradient } from '../autograd/pruned.js';
 import { kernels } from '../backend/active.js';
-import { allocFloat } from '../core/dtype.js';
+import { allocFloat, type DType, type FloatArray } from '../core/dtype.js';
 import { counterKey } from '../core/rng.js';
 import { shapeSize } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -70,6 +70,18 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
   let explicit = true;
   let lastSeq = -1;
   let occurrences = new Map<string, number>();
+  // Pruned outputs are pooled by dtype and size: a buffer returns when the consuming op's backward
+  // has run (PrunedGradient.onConsumed), so a step allocates nothing after the first and holds one
+  // buffer per distinct gradient size.
+  const pool = new Map<string, FloatArray[]>();
+  const statsBuf = new Float64Array(3);
+  const takeBuffer = (dtype: DType, n: number): FloatArray => pool.get(`${dtype}:${n}`)?.pop() ?? allocFloat(dtype, n);
+  const giveBack = (dtype: DType, buf: FloatArray): void => {
+    const key = `${dtype}:${buf.length}`;
+    const list = pool.get(key);
+    if (list === undefined) pool.set(key, [buf]);
+    else list.push(buf);
+  };
 
   function layerOf(node: Node, grad: Tensor): PruneLayerInfo {
     const name = node.scope === '' ? `(${node.op})` : node.scope;
@@ -108,12 +120,16 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
     occurrences.set(layer.name, occ + 1);
     const k = kernels();
     const n = grad.size;
-    const out = allocFloat(grad.dtype, n);
+    const out = takeBuffer(grad.dtype, n);
     let tau: number | null;
     let nnz: number;
+    // The first pruned step is always measured, then every statsEvery-th.
+    const wantStats = (step - o.warmupSteps) % o.statsEvery === 0;
+    let measure: { naturalZeros: number; relError: number | null } | null = null;
     if (o.policy === 'topk') {
       tau = null;
       nnz = pruneTopk(grad.data, out, grad.shape[0] ?? 1, rate);
+      if (wantStats) measure = measurePruning(grad.data, out);
     } else {
       tau = o.policy === 'lognormal' ? lognormalThreshold(fitLogMagnitude(grad.data, n), rate) : normalThreshold(k.meanAbs(grad.data, n), rate);
       if (o.tauQuantileCap !== null && tau > 0) tau = Math.min(tau, absQuantile(grad.data, n, o.tauQuantileCap));
@@ -121,13 +137,15 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
       // bijection of the stream for a fixed seed); the step selects the index's high word, so each
       // (layer, call, step) draws its own stream.
       const key = counterKey(counterKey(o.seed, layer.index), occ);
-      nnz = k.pruneGradient(grad.data, out, n, tau, o.policy !== 'deterministic', key, step * 4294967296);
+      // Zeros, ||G||^2 and ||G' - G||^2 come from the pruning pass itself (no extra pass).
+      nnz = k.pruneGradient(grad.data, out, n, tau, o.policy !== 'deterministic', key, step * 4294967296, wantStats ? statsBuf : null);
+      if (wantStats) measure = { naturalZeros: statsBuf[0] / n, relError: statsBuf[1] > 0 ? Math.sqrt(statsBuf[2] / statsBuf[1]) : null };
     }
     const pg = new PrunedGradient(out, grad.shape, nnz);
+    const dtype = grad.dtype;
+    pg.onConsumed = () => giveBack(dtype, out);
     pg.sparseAllowed = o.sparseKernels;
     pg.compareDense = o.compareDense;
-    // The first pruned step is always measured, then every statsEvery-th.
-    const measure = (step - o.warmupSteps) % o.statsEvery === 0 ? measurePruning(grad.data, out) : null;
     const rec: PruneRecord = {
       step,
       layer: layer.name,

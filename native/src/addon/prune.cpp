@@ -28,7 +28,8 @@ static Napi::Value MeanAbs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), (*g_prune_table)->mean_abs(g, n));
 }
 
-// pruneGradient(g, out, n, tau, stochastic, key, offset): number of non-zeros of out
+// pruneGradient(g, out, n, tau, stochastic, key, offset, stats: Float64Array(3) | null): number of
+// non-zeros of out
 static Napi::Value PruneGradient(const Napi::CallbackInfo& info) {
   const char* k = "pruneGradient";
   const int64_t n = count_arg(info, k, 2);
@@ -39,7 +40,16 @@ static Napi::Value PruneGradient(const Napi::CallbackInfo& info) {
   const bool stochastic = info[4].As<Napi::Boolean>().Value();
   const uint32_t key = static_cast<uint32_t>(count_arg(info, k, 5));
   const uint64_t offset = static_cast<uint64_t>(count_arg(info, k, 6));
-  const int64_t nnz = (*g_prune_table)->prune_gradient(g, out, n, tau, stochastic, key, offset);
+  double* stats = nullptr;
+  if (!info[7].IsNull() && !info[7].IsUndefined()) {
+    if (!info[7].IsTypedArray() || info[7].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        info[7].As<Napi::Float64Array>().ElementLength() < 3) {
+      throw arg_error(info.Env(), k, 7, "must be a Float64Array of length >= 3 or null");
+    }
+    if (g == out) throw arg_error(info.Env(), k, 7, "needs out to be a different array from g");
+    stats = info[7].As<Napi::Float64Array>().Data();
+  }
+  const int64_t nnz = (*g_prune_table)->prune_gradient(g, out, n, tau, stochastic, key, offset, stats);
   return Napi::Number::New(info.Env(), static_cast<double>(nnz));
 }
 

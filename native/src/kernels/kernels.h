@@ -47,8 +47,9 @@ void softmax_xent_backward(const float* probs, const int32_t* labels, float scal
 
 // prune.cpp
 double mean_abs(const float* g, int64_t n);
+// stats (nullable): [zeros of g, sum g^2, sum (out - g)^2], fixed-block float64 sums.
 int64_t prune_gradient(const float* g, float* out, int64_t n, float tau, bool stochastic, uint32_t key,
-                       uint64_t offset);
+                       uint64_t offset, double* stats);
 
 // sparse_conv.cpp
 void conv2d_backward_input_sparse(const float* dy, const float* w, float* dx, const Conv2dDims& d);

@@ -45,7 +45,7 @@ struct KernelTable {
   // prune.cpp (activation-gradient pruning)
   double (*mean_abs)(const float* g, int64_t n);
   int64_t (*prune_gradient)(const float* g, float* out, int64_t n, float tau, bool stochastic, uint32_t key,
-                            uint64_t offset);
+                            uint64_t offset, double* stats);
   // sparse_conv.cpp (conv backward over the non-zeros of a pruned dy)
   void (*conv2d_backward_input_sparse)(const float* dy, const float* w, float* dx, const Conv2dDims& d);
   void (*conv2d_backward_weight_sparse)(const float* x, const float* dy, float* dw, float* dbias, const Conv2dDims& d);

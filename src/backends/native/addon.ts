@@ -53,7 +53,7 @@ export interface NativeAddon {
   softmaxCrossEntropyForward(logits: F32, labels: Int32Array, probs: F32, dims: Int32Array): number;
   softmaxCrossEntropyBackward(probs: F32, labels: Int32Array, scale: number, dlogits: F32, dims: Int32Array): void;
   meanAbs(g: F32, n: number): number;
-  pruneGradient(g: F32, out: F32, n: number, tau: number, stochastic: boolean, key: number, offset: number): number;
+  pruneGradient(g: F32, out: F32, n: number, tau: number, stochastic: boolean, key: number, offset: number, stats: Float64Array | null): number;
   conv2dBackwardInputSparse(dy: F32, w: F32, dx: F32, dims: Int32Array): void;
   conv2dBackwardWeightSparse(x: F32, dy: F32, dw: F32, dbias: F32 | null, dims: Int32Array): void;
 }

@@ -3,7 +3,7 @@
  * a Float64Array argument throws UnsupportedError naming the kernel.
  */
 import type { FloatArray } from '../../core/dtype.js';
-import { UnsupportedError } from '../../core/errors.js';
+import { ShapeError, UnsupportedError } from '../../core/errors.js';
 import type {
   ChannelDims,
   Conv2dDims,
@@ -141,8 +141,10 @@ export function createNativeBackend(a: NativeAddon): Kernels & NativeIsaControl 
       a.softmaxCrossEntropyBackward(f32(probs, 'softmaxCrossEntropyBackward', 'probs'), labels, scale, f32(dl, 'softmaxCrossEntropyBackward', 'dlogits'), sm(d)),
 
     meanAbs: (g, n) => a.meanAbs(f32(g, 'meanAbs', 'g'), n),
-    pruneGradient: (g, out, n, tau, st, key, off) =>
-      a.pruneGradient(f32(g, 'pruneGradient', 'g'), f32(out, 'pruneGradient', 'out'), n, tau, st, key, off),
+    pruneGradient: (g, out, n, tau, st, key, off, stats) => {
+      if (stats && stats.length < 3) throw new ShapeError(`pruneGradient: stats must hold 3 float64 values, got length ${stats.length}`);
+      return a.pruneGradient(f32(g, 'pruneGradient', 'g'), f32(out, 'pruneGradient', 'out'), n, tau, st, key, off, stats ?? null);
+    },
 
     conv2dBackwardInputSparse: (dy, w, dx, d) => {
       const k = 'conv2dBackwardInputSparse';

@@ -4,6 +4,7 @@
  * counter-based RNG, so native and ref agree bit for bit.
  */
 import type { FloatArray } from '../../core/dtype.js';
+import { ShapeError } from '../../core/errors.js';
 import { counterUniform } from '../../core/rng.js';
 
 /** Block size of the fixed summation order; must match kBlock in native/src/kernels/prune.cpp. */
@@ -23,30 +24,47 @@ export function meanAbs(g: FloatArray, n: number): number {
   return sum / n;
 }
 
-/** See Kernels.pruneGradient. out may alias g. */
+/** See Kernels.pruneGradient. out must not alias g when `stats` is given. */
 export function pruneGradient(
-  g: FloatArray, out: FloatArray, n: number, tau: number, stochastic: boolean, key: number, offset: number,
+  g: FloatArray, out: FloatArray, n: number, tau: number, stochastic: boolean, key: number, offset: number, stats?: Float64Array | null,
 ): number {
+  if (stats && stats.length < 3) throw new ShapeError(`pruneGradient: stats must hold 3 float64 values, got length ${stats.length}`);
   const t = Math.fround(tau);
   let nnz = 0;
-  if (!(t > 0)) {
-    for (let i = 0; i < n; i++) {
-      const x = g[i];
-      out[i] = x;
-      if (x !== 0) nnz++;
-    }
-    return nnz;
-  }
   for (let i = 0; i < n; i++) {
     const x = g[i];
     const a = Math.fround(Math.abs(x));
     let y = x;
-    if (a < t) {
+    if (t > 0 && a < t) {
       // float32 division of float32 operands: double division then one rounding is exact here.
       y = stochastic && counterUniform(key, offset + i) < Math.fround(a / t) ? (x < 0 ? -t : t) : 0;
     }
     out[i] = y;
     if (y !== 0) nnz++;
   }
+  if (stats) blockStats(g, out, n, stats);
   return nnz;
+}
+
+/** [zeros of g, sum g^2, sum (out - g)^2] in the native kernel's order: BLOCK blocks, 8 lanes each. */
+function blockStats(g: FloatArray, out: FloatArray, n: number, stats: Float64Array): void {
+  let zeros = 0, gg = 0, dd = 0;
+  const ag = new Float64Array(8), ad = new Float64Array(8);
+  for (let s = 0; s < n; s += BLOCK) {
+    const e = Math.min(s + BLOCK, n);
+    ag.fill(0);
+    ad.fill(0);
+    for (let i = s; i < e; i++) {
+      const x = Math.fround(g[i]);
+      if (x === 0) zeros++;
+      const dlt = Math.fround(out[i]) - x;
+      ag[(i - s) & 7] += x * x;
+      ad[(i - s) & 7] += dlt * dlt;
+    }
+    gg += (ag[0] + ag[1] + (ag[2] + ag[3])) + (ag[4] + ag[5] + (ag[6] + ag[7]));
+    dd += (ad[0] + ad[1] + (ad[2] + ad[3])) + (ad[4] + ad[5] + (ad[6] + ad[7]));
+  }
+  stats[0] = zeros;
+  stats[1] = gg;
+  stats[2] = dd;
 }
