@@ -56,7 +56,7 @@ test('a short pruned run logs per-layer density and summarises it', () => {
   try {
     const r = run([
       'train', '--model', 'lenet5', '--epochs', '2', '--limit-batches', '3', '--prune', 'normal', '--prune-rate', '0.9',
-      '--prune-exclude', 'none', '--prune-warmup', '1', '--prune-schedule', 'linear:0.5:4', '--out', dir, '--json',
+      '--prune-exclude', 'none', '--prune-warmup', '1', '--prune-schedule', 'linear:0.5:4', '--prune-log-steps', '--out', dir, '--json',
     ]);
     assert.equal(r.code, 0, r.stderr);
     const summary = JSON.parse(r.stdout);
@@ -76,6 +76,15 @@ test('a short pruned run logs per-layer density and summarises it', () => {
     }
     const log = readFileSync(path.join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((s) => JSON.parse(s));
     const prune = log.filter((x) => x.type === 'prune');
+    // --prune-log-steps: one record per pruned layer and step (5 pruned steps), with its own timings.
+    const perStep = log.filter((x) => x.type === 'prune-step');
+    const pruned = p.layers.filter((l: { excluded: boolean }) => !l.excluded);
+    assert.equal(perStep.length, 5 * pruned.length);
+    assert.ok(perStep.every((x) => x.pruneMs >= 0 && x.backwardMs >= 0 && x.density > 0 && x.relError > 0), JSON.stringify(perStep[0]));
+    // The warm-up step timed each pruned layer's dense backward: a measured speed-up per layer and overall.
+    for (const l of pruned) assert.ok(l.warmupDenseMs > 0 && l.backwardSpeedup > 0, JSON.stringify(l));
+    assert.ok(p.backwardSpeedup > 0);
+    assert.match(r.stderr, /measured backward speed-up of the pruned layers [0-9.]+x \(prune \+ backward vs their dense backward timed in the warm-up\)/);
     assert.equal(prune.length, 2 * p.layers.length);
     assert.ok(prune.every((x) => typeof x.density === 'number' && x.epoch >= 1));
     assert.ok(prune.every((x) => x.excluded || typeof x.meanTau === 'number'));

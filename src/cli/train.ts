@@ -41,7 +41,8 @@ export function addTrainCommand(program: Command): void {
     .option('--prune-tau-cap <q>', 'cap tau at the q-quantile of |g| (q in (0, 1]; guards lognormal at high sparsity)', numberOption('--prune-tau-cap', -Infinity))
     .option('--prune-compare-dense', 'experiment mode: also time the dense backward on the same gradient where sparse ran (slower)')
     .option('--prune-kernels <mode>', 'auto: sparse backward kernels below the measured crossover (default); dense: always dense')
-    .option('--prune-stats-every <n>', 'measure natural zeros and relative error every n-th pruned step (default 10)', intOption('--prune-stats-every'))
+    .option('--prune-stats-every <n>', 'measure natural zeros and relative error every n-th pruned step (default 1)', intOption('--prune-stats-every'))
+    .option('--prune-log-steps', 'also write one log.jsonl record per pruned layer and step (tau, density, natural zeros, rel. error, prune and backward ms)')
     .action(async (f: TrainFlags) => {
       const { json, ...config } = f;
       // With --json, stdout carries only the summary; everything human goes to stderr.

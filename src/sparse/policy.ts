@@ -97,10 +97,24 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
       // it would cost time and gain none (e.g. a 3-channel stem).
       const denseOnly = !byOption && o.sparseKernels && node.hints.sparseCrossover === 0;
       const excluded = byOption || denseOnly;
-      l = { name, op: node.op, index: layers.size, macs, excluded, excludedBy: byOption ? 'option' : denseOnly ? 'no-sparse-gain' : null };
+      l = {
+        name, op: node.op, index: layers.size, macs, excluded, excludedBy: byOption ? 'option' : denseOnly ? 'no-sparse-gain' : null, warmupDenseMs: [0, 0],
+      };
       layers.set(name, l);
     }
     return l;
+  }
+
+  // During the dense warm-up the layer's gradient passes unchanged (no copy), wrapped so that its
+  // dense backward products report their time: the dense-equivalent time of later pruned steps.
+  function timedDense(grad: Tensor, layer: PruneLayerInfo): Tensor {
+    const pg = new PrunedGradient(grad.data, grad.shape, grad.size);
+    pg.sparseAllowed = false;
+    pg.onBackward = (r) => {
+      layer.warmupDenseMs[0] += r.ms;
+      layer.warmupDenseMs[1]++;
+    };
+    return pg;
   }
 
   const transform: GradientTransform = (grad, node) => {
@@ -113,7 +127,10 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
     }
     lastSeq = node.seq;
     const layer = layerOf(node, grad);
-    if (layer.excluded || step < o.warmupSteps || grad.size === 0) return grad;
+    if (layer.excluded || grad.size === 0) return grad;
+    // Timed over the second half of the warm-up (the first steps pay one-off allocation costs).
+    if (step < o.warmupSteps) return step >= Math.floor(o.warmupSteps / 2) ? timedDense(grad, layer) : grad;
+    const t0 = performance.now();
     const rate = o.schedule ? o.schedule(step, o.rate) : o.rate;
     if (o.schedule) checkRate(o.policy, rate, `schedule value at step ${step}`);
     const occ = occurrences.get(layer.name) ?? 0;
@@ -154,6 +171,7 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
       density: pg.density,
       naturalZeros: measure ? measure.naturalZeros : null,
       relError: measure ? measure.relError : null,
+      pruneMs: performance.now() - t0,
       backwardMs: null,
       sparse: null,
       denseMs: null,

@@ -22,6 +22,12 @@ export interface PruneLayerInfo {
    * anyway), null when pruned.
    */
   excludedBy: 'option' | 'no-sparse-gain' | null;
+  /**
+   * Dense-equivalent backward time: running [sum of ms, count] of the layer's dense backward
+   * products timed during the dense warm-up (dense conv time does not depend on the values, so
+   * it is the reference for the pruned steps' time). [0, 0] when there was no warm-up.
+   */
+  warmupDenseMs: [number, number];
 }
 
 /** What one pruning of one layer at one step measured. */
@@ -38,6 +44,8 @@ export interface PruneRecord {
   naturalZeros: number | null;
   /** ||G' - G|| / ||G|| (null when not measured this step, or G = 0). */
   relError: number | null;
+  /** Wall-clock ms of the pruning transform (threshold, draws, prune, statistics). */
+  pruneMs: number;
   /** Wall-clock ms of the layer's backward products (null until its backward ran). */
   backwardMs: number | null;
   /** Whether the sparse kernels ran (null until the backward ran). */
@@ -83,6 +91,15 @@ export interface LayerPruneSummary {
   sparseFraction: number | null;
   /** Mean dense-kernel ms on the same gradients (compareDense only; else null). */
   meanDenseMs: number | null;
+  /** Mean ms of the pruning transform over the pruned steps. */
+  meanPruneMs: number | null;
+  /** Mean dense backward ms during the dense warm-up (the dense-equivalent time; null without warm-up). */
+  warmupDenseMs: number | null;
+  /**
+   * Measured backward speed-up of the layer: dense-equivalent ms (meanDenseMs in compare mode,
+   * else warmupDenseMs) / (meanPruneMs + meanBackwardMs). Null when either side is unknown.
+   */
+  backwardSpeedup: number | null;
 }
 
 export interface PruneSummary {
@@ -94,6 +111,11 @@ export interface PruneSummary {
   overallDensity: number;
   /** MAC-weighted mean density over the pruned layers only. */
   prunedDensity: number;
+  /**
+   * Over the pruned layers with a dense-equivalent time: sum of dense-equivalent ms / sum of
+   * (prune + backward) ms per step; null when none has one.
+   */
+  backwardSpeedup: number | null;
 }
 
 interface LayerSums {
@@ -104,6 +126,7 @@ interface LayerSums {
   relError: [number, number];
   naturalZeros: [number, number];
   backwardMs: [number, number];
+  pruneMs: [number, number];
   sparse: [number, number];
   denseMs: [number, number];
 }
@@ -125,7 +148,9 @@ export class PruneAccumulator {
     for (const r of records) {
       let a = this.sums.get(r.layer);
       if (a === undefined) {
-        a = { steps: 0, density: 0, rate: [0, 0], tau: [0, 0], relError: [0, 0], naturalZeros: [0, 0], backwardMs: [0, 0], sparse: [0, 0], denseMs: [0, 0] };
+        a = {
+          steps: 0, density: 0, rate: [0, 0], tau: [0, 0], relError: [0, 0], naturalZeros: [0, 0], backwardMs: [0, 0], pruneMs: [0, 0], sparse: [0, 0], denseMs: [0, 0],
+        };
         this.sums.set(r.layer, a);
       }
       a.steps++;
@@ -135,6 +160,7 @@ export class PruneAccumulator {
       addTo(a.relError, r.relError);
       addTo(a.naturalZeros, r.naturalZeros);
       addTo(a.backwardMs, r.backwardMs);
+      addTo(a.pruneMs, r.pruneMs);
       addTo(a.sparse, r.sparse === null ? null : r.sparse ? 1 : 0);
       addTo(a.denseMs, r.denseMs);
     }
@@ -143,10 +169,21 @@ export class PruneAccumulator {
   /** Per-layer means and the MAC-weighted densities; layers without records count as dense. */
   summary(layers: readonly PruneLayerInfo[]): PruneSummary {
     const out: LayerPruneSummary[] = [];
-    let wAll = 0, dAll = 0, wPr = 0, dPr = 0;
+    let wAll = 0, dAll = 0, wPr = 0, dPr = 0, eqMs = 0, runMs = 0;
     for (const l of layers) {
       const a = this.sums.get(l.name);
       const density = a !== undefined && a.steps > 0 ? a.density / a.steps : 1;
+      const meanDenseMs = a ? meanOf(a.denseMs) : null;
+      const meanBackwardMs = a ? meanOf(a.backwardMs) : null;
+      const meanPruneMs = a ? meanOf(a.pruneMs) : null;
+      const warmupDenseMs = meanOf(l.warmupDenseMs);
+      const eq = meanDenseMs ?? warmupDenseMs;
+      const run = meanBackwardMs !== null && meanPruneMs !== null ? meanBackwardMs + meanPruneMs : null;
+      const backwardSpeedup = eq !== null && run !== null && run > 0 ? eq / run : null;
+      if (backwardSpeedup !== null && !l.excluded) {
+        eqMs += eq!;
+        runMs += run!;
+      }
       out.push({
         layer: l.name,
         op: l.op,
@@ -159,9 +196,12 @@ export class PruneAccumulator {
         meanTau: a ? meanOf(a.tau) : null,
         meanRelError: a ? meanOf(a.relError) : null,
         meanNaturalZeros: a ? meanOf(a.naturalZeros) : null,
-        meanBackwardMs: a ? meanOf(a.backwardMs) : null,
+        meanBackwardMs,
         sparseFraction: a ? meanOf(a.sparse) : null,
-        meanDenseMs: a ? meanOf(a.denseMs) : null,
+        meanDenseMs,
+        meanPruneMs,
+        warmupDenseMs,
+        backwardSpeedup,
       });
       wAll += l.macs;
       dAll += l.macs * density;
@@ -170,7 +210,10 @@ export class PruneAccumulator {
         dPr += l.macs * density;
       }
     }
-    return { layers: out, overallDensity: wAll > 0 ? dAll / wAll : 1, prunedDensity: wPr > 0 ? dPr / wPr : 1 };
+    return {
+      layers: out, overallDensity: wAll > 0 ? dAll / wAll : 1, prunedDensity: wPr > 0 ? dPr / wPr : 1,
+      backwardSpeedup: runMs > 0 ? eqMs / runMs : null,
+    };
   }
 }
 

@@ -21,7 +21,7 @@ export interface PruneConfig {
   pruneExclude?: string;
   /** Training steps (mini-batches) run dense before pruning starts (default 0). */
   pruneWarmup?: number;
-  /** Measure natural zeros and relative error every n-th pruned step (default 10: a JS pass, ~7 ms per 2M entries). */
+  /** Measure natural zeros and relative error every n-th pruned step (default 1: summed by the prune kernel in its own pass). */
   pruneStatsEvery?: number;
   /** 'auto' (sparse backward kernels below the measured crossover; default) or 'dense' (always dense). */
   pruneKernels?: string;
@@ -31,6 +31,8 @@ export interface PruneConfig {
   pruneTauCap?: number;
   /** Experiment mode: also time the dense backward on the same gradient where sparse ran. */
   pruneCompareDense?: boolean;
+  /** Write one log.jsonl record ('prune-step') per pruned layer and step. */
+  pruneLogSteps?: boolean;
 }
 
 /**
@@ -66,8 +68,8 @@ export function pruningFromConfig(c: PruneConfig, seed: number): PruningOptions 
     for (const [field, flag] of RATE_FIELDS) {
       if (c[field] !== undefined) throw new OptionError(`${flag} was given without --prune (one of ${PRUNE_POLICIES.join(', ')})`);
     }
-    if (c.pruneExclude !== undefined || c.pruneWarmup !== undefined || c.pruneStatsEvery !== undefined || c.pruneKernels !== undefined || c.pruneSchedule !== undefined || c.pruneTauCap !== undefined || c.pruneCompareDense) {
-      throw new OptionError(`--prune-exclude, --prune-warmup, --prune-schedule, --prune-tau-cap, --prune-compare-dense, --prune-stats-every and --prune-kernels need --prune (one of ${PRUNE_POLICIES.join(', ')})`);
+    if (c.pruneExclude !== undefined || c.pruneWarmup !== undefined || c.pruneStatsEvery !== undefined || c.pruneKernels !== undefined || c.pruneSchedule !== undefined || c.pruneTauCap !== undefined || c.pruneCompareDense || c.pruneLogSteps) {
+      throw new OptionError(`--prune-exclude, --prune-warmup, --prune-schedule, --prune-tau-cap, --prune-compare-dense, --prune-log-steps, --prune-stats-every and --prune-kernels need --prune (one of ${PRUNE_POLICIES.join(', ')})`);
     }
     return null;
   }
@@ -94,7 +96,7 @@ export function pruningFromConfig(c: PruneConfig, seed: number): PruningOptions 
     warmupSteps,
     ...(schedule ? { schedule } : {}),
     seed,
-    statsEvery: c.pruneStatsEvery ?? 10,
+    statsEvery: c.pruneStatsEvery ?? 1,
     sparseKernels: c.pruneKernels !== 'dense',
     ...(c.pruneTauCap !== undefined ? { tauQuantileCap: c.pruneTauCap } : {}),
     compareDense: c.pruneCompareDense === true,
@@ -122,7 +124,11 @@ export interface PruningReport extends PruneSummary {
 export function formatPruningReport(r: PruningReport): string[] {
   const lines = [
     `pruning: ${r.policy} ${rateFlag(r.policy)} ${r.rate}, exclude [${r.exclude.join(', ')}], warm-up ${r.warmupSteps} steps: ` +
-      `overall density ${r.overallDensity.toFixed(3)} (MAC-weighted, all layers), ${r.prunedDensity.toFixed(3)} over pruned layers`,
+      `overall density ${r.overallDensity.toFixed(3)} (MAC-weighted, all layers), ${r.prunedDensity.toFixed(3)} over pruned layers` +
+      (r.backwardSpeedup === null
+        ? ''
+        : `; measured backward speed-up of the pruned layers ${r.backwardSpeedup.toFixed(2)}x (prune + backward vs their dense backward ${
+          r.layers.some((l) => l.meanDenseMs !== null) ? 'on the same gradients' : 'timed in the warm-up'})`),
   ];
   for (const l of r.layers) {
     const extra = l.excluded
@@ -132,7 +138,10 @@ export function formatPruningReport(r: PruningReport): string[] {
       : `density ${l.density.toFixed(3)}  tau ${l.meanTau === null ? '-' : l.meanTau.toExponential(2)}  ` +
         `rel.err ${l.meanRelError === null ? '-' : l.meanRelError.toFixed(3)}  natural zeros ${l.meanNaturalZeros === null ? '-' : l.meanNaturalZeros.toFixed(3)}  ` +
         `backward ${l.meanBackwardMs === null ? '-' : `${l.meanBackwardMs.toFixed(1)} ms`} (${l.sparseFraction === null ? '-' : `${(100 * l.sparseFraction).toFixed(0)}% sparse`})` +
-        (l.meanDenseMs === null ? '' : `  dense on the same gradient ${l.meanDenseMs.toFixed(1)} ms`);
+        (l.meanPruneMs === null ? '' : `  prune ${l.meanPruneMs.toFixed(1)} ms`) +
+        (l.meanDenseMs === null ? '' : `  dense on the same gradient ${l.meanDenseMs.toFixed(1)} ms`) +
+        (l.meanDenseMs === null && l.warmupDenseMs !== null ? `  dense (warm-up) ${l.warmupDenseMs.toFixed(1)} ms` : '') +
+        (l.backwardSpeedup === null ? '' : `  ${l.backwardSpeedup.toFixed(2)}x`);
     lines.push(`  ${l.layer.padEnd(22)} ${extra}`);
   }
   return lines;

@@ -211,6 +211,7 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
       if (policy) {
         const recs = policy.takeRecords();
         pruneRun.add(recs);
+        if (c.pruneLogSteps) for (const r of recs) log?.write({ type: 'prune-step', epoch, ...r });
         const ep = new PruneAccumulator();
         ep.add(recs);
         const s = ep.summary(policy.layers());
@@ -219,10 +220,11 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
           log?.write({
             type: 'prune', epoch, layer: l.layer, op: l.op, excluded: l.excluded, excludedBy: l.excludedBy, steps: l.steps, density: l.density, meanRate: l.meanRate,
             meanTau: l.meanTau, meanRelError: l.meanRelError, meanNaturalZeros: l.meanNaturalZeros, meanBackwardMs: l.meanBackwardMs,
-            sparseFraction: l.sparseFraction, meanDenseMs: l.meanDenseMs,
+            sparseFraction: l.sparseFraction, meanDenseMs: l.meanDenseMs, meanPruneMs: l.meanPruneMs, warmupDenseMs: l.warmupDenseMs,
+            backwardSpeedup: l.backwardSpeedup,
           });
         }
-        pruneLine = `  density ${s.overallDensity.toFixed(3)}`;
+        pruneLine = `  density ${s.overallDensity.toFixed(3)}` + (s.backwardSpeedup === null ? '' : `  backward ${s.backwardSpeedup.toFixed(2)}x`);
       }
       const line =
         `epoch ${epoch}/${c.epochs}  train loss ${rec.trainLoss.toFixed(4)} acc ${(100 * rec.trainAccuracy).toFixed(2)}%  ` +
