@@ -15,7 +15,8 @@
       "src/kernels/linear.cpp",
       "src/kernels/loss.cpp",
       "src/kernels/prune.cpp",
-      "src/kernels/sparse_conv.cpp"
+      "src/kernels/sparse_conv.cpp",
+      "src/kernels/sparse_linear.cpp"
     ],
     "common_cflags": ["-O3", "-std=c++17", "-fopenmp", "-fno-math-errno", "-ffp-contract=fast", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-maybe-uninitialized", "-Wno-uninitialized"]
   },

@@ -11,7 +11,7 @@ export * from './core/shape.js';
 export { Rng, counterKey, counterUniform } from './core/rng.js';
 export type { Kernels, Conv2dDims, Pool2dDims, ChannelDims, LinearDims, SoftmaxDims } from './backend/kernels.js';
 export { kernels, useBackend, withBackend, withBackendAsync } from './backend/active.js';
-export { sparseCrossover } from './backend/sparse_crossover.js';
+export { sparseCrossover, sparseLinearCrossover } from './backend/sparse_crossover.js';
 export { selectBackend, selectDefaultBackend, nativeBackend, refBackend, nativeLoadError } from './backends/select.js';
 export type { IsaName } from './backends/native/addon.js';
 export type { NativeIsaControl } from './backends/native/index.js';

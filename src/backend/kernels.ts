@@ -203,6 +203,10 @@ export interface Kernels {
    * the non-zeros of dy[N,K,P,Q] (the index of the non-zeros is built inside, its time included).
    */
   conv2dBackwardInputSparse(dy: FloatArray, w: FloatArray, dx: FloatArray, d: Conv2dDims): void;
+  /** Exactly linearBackwardInput's result (dx[N,IN] overwritten), work ~ non-zeros of dy[N,OUT]. */
+  linearBackwardInputSparse(dy: FloatArray, w: FloatArray, dx: FloatArray, d: LinearDims): void;
+  /** Exactly linearBackwardWeight's result (dw[OUT,IN], dbias[OUT] if not null), work ~ non-zeros of dy. */
+  linearBackwardWeightSparse(x: FloatArray, dy: FloatArray, dw: FloatArray, dbias: FloatArray | null, d: LinearDims): void;
   /** Exactly conv2dBackwardWeight's result (dw[K,C,R,S], dbias[K] if not null), work ~ non-zeros of dy. */
   conv2dBackwardWeightSparse(x: FloatArray, dy: FloatArray, dw: FloatArray, dbias: FloatArray | null, d: Conv2dDims): void;
 }

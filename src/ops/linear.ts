@@ -4,6 +4,7 @@
  */
 import { kernels } from '../backend/active.js';
 import type { LinearDims } from '../backend/kernels.js';
+import { sparseLinearCrossover } from '../backend/sparse_crossover.js';
 import { checkShape } from '../core/errors.js';
 import { formatShape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -40,8 +41,16 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
 
 /** linear's backward products bound to its dims (module level: captures no tensor). */
 function linearBackwardKernels(d: LinearDims): WeightedBackwardKernels {
+  const cross = sparseLinearCrossover(d);
   return {
     input: (dy, w, dx) => kernels().linearBackwardInput(dy, w, dx, d),
     weight: (x, dy, dw, db) => kernels().linearBackwardWeight(x, dy, dw, db, d),
+    // Used for a pruned dy below the measured crossover (measured on native only: ref stays dense).
+    sparse: {
+      crossover: () => (kernels().name === 'native' ? cross : 0),
+      shapeCrossover: cross,
+      input: (dy, w, dx) => kernels().linearBackwardInputSparse(dy, w, dx, d),
+      weight: (x, dy, dw, db) => kernels().linearBackwardWeightSparse(x, dy, dw, db, d),
+    },
   };
 }

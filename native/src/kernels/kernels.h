@@ -55,6 +55,10 @@ int64_t prune_gradient(const float* g, float* out, int64_t n, float tau, bool st
 void conv2d_backward_input_sparse(const float* dy, const float* w, float* dx, const Conv2dDims& d);
 void conv2d_backward_weight_sparse(const float* x, const float* dy, float* dw, float* dbias, const Conv2dDims& d);
 
+// sparse_linear.cpp
+void linear_backward_input_sparse(const float* dy, const float* w, float* dx, const LinearDims& d);
+void linear_backward_weight_sparse(const float* x, const float* dy, float* dw, float* dbias, const LinearDims& d);
+
 const KernelTable& table();
 
 }  // namespace LT_NS

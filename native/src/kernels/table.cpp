@@ -35,6 +35,8 @@ const KernelTable& table() {
       prune_gradient,
       conv2d_backward_input_sparse,
       conv2d_backward_weight_sparse,
+      linear_backward_input_sparse,
+      linear_backward_weight_sparse,
   };
   return t;
 }

@@ -49,6 +49,9 @@ struct KernelTable {
   // sparse_conv.cpp (conv backward over the non-zeros of a pruned dy)
   void (*conv2d_backward_input_sparse)(const float* dy, const float* w, float* dx, const Conv2dDims& d);
   void (*conv2d_backward_weight_sparse)(const float* x, const float* dy, float* dw, float* dbias, const Conv2dDims& d);
+  // sparse_linear.cpp (linear backward over the non-zeros of a pruned dy)
+  void (*linear_backward_input_sparse)(const float* dy, const float* w, float* dx, const LinearDims& d);
+  void (*linear_backward_weight_sparse)(const float* x, const float* dy, float* dw, float* dbias, const LinearDims& d);
 };
 
 namespace isa_native {

@@ -56,6 +56,8 @@ export interface NativeAddon {
   pruneGradient(g: F32, out: F32, n: number, tau: number, stochastic: boolean, key: number, offset: number, stats: Float64Array | null): number;
   conv2dBackwardInputSparse(dy: F32, w: F32, dx: F32, dims: Int32Array): void;
   conv2dBackwardWeightSparse(x: F32, dy: F32, dw: F32, dbias: F32 | null, dims: Int32Array): void;
+  linearBackwardInputSparse(dy: F32, w: F32, dx: F32, dims: Int32Array): void;
+  linearBackwardWeightSparse(x: F32, dy: F32, dw: F32, dbias: F32 | null, dims: Int32Array): void;
 }
 
 /** Where the addon is built, relative to the package root. */

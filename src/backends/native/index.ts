@@ -146,6 +146,14 @@ export function createNativeBackend(a: NativeAddon): Kernels & NativeIsaControl 
       return a.pruneGradient(f32(g, 'pruneGradient', 'g'), f32(out, 'pruneGradient', 'out'), n, tau, st, key, off, stats ?? null);
     },
 
+    linearBackwardInputSparse: (dy, w, dx, d) => {
+      const k = 'linearBackwardInputSparse';
+      a.linearBackwardInputSparse(f32(dy, k, 'dy'), f32(w, k, 'w'), f32(dx, k, 'dx'), lin(d));
+    },
+    linearBackwardWeightSparse: (x, dy, dw, db, d) => {
+      const k = 'linearBackwardWeightSparse';
+      a.linearBackwardWeightSparse(f32(x, k, 'x'), f32(dy, k, 'dy'), f32(dw, k, 'dw'), f32n(db, k, 'dbias'), lin(d));
+    },
     conv2dBackwardInputSparse: (dy, w, dx, d) => {
       const k = 'conv2dBackwardInputSparse';
       a.conv2dBackwardInputSparse(f32(dy, k, 'dy'), f32(w, k, 'w'), f32(dx, k, 'dx'), conv(d));

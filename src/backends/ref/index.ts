@@ -11,6 +11,7 @@ import * as loss from './loss.js';
 import * as pool from './pool.js';
 import * as prune from './prune.js';
 import * as sparseConv from './sparse_conv.js';
+import * as sparseLinear from './sparse_linear.js';
 
 /** Creates the reference backend (stateless; single-threaded). */
 export function createRefBackend(): Kernels {
@@ -26,5 +27,6 @@ export function createRefBackend(): Kernels {
     ...loss,
     ...prune,
     ...sparseConv,
+    ...sparseLinear,
   };
 }
