@@ -86,6 +86,10 @@ function weightedBackward(
     const useSparse =
       pruned !== null && pruned.sparseAllowed && kern.sparse !== undefined && pruned.density < kern.sparse.crossover();
     const run = useSparse && kern.sparse !== undefined ? kern.sparse : kern;
+    // Experiment mode: on every other call the dense kernels are timed before the ones that run,
+    // so neither side always finds the caches warmed by the other.
+    const denseFirst = pruned !== null && pruned.compareDense && useSparse && compareCalls++ % 2 === 1;
+    const denseBefore = denseFirst ? timeDense(kern, dy, xs, ws, xShape, wShape, bShape) : null;
     const t0 = pruned?.onBackward ? performance.now() : 0;
     let dx: Tensor | null = null;
     if (ws !== null) {
@@ -103,12 +107,15 @@ function weightedBackward(
       const ms = performance.now() - t0;
       // Experiment mode: the dense kernels' time on the same gradient, side by side (outputs discarded).
       let denseMs: number | null = null;
-      if (pruned.compareDense) denseMs = useSparse ? timeDense(kern, dy, xs, ws, xShape, wShape, bShape) : ms;
+      if (pruned.compareDense) denseMs = useSparse ? (denseBefore ?? timeDense(kern, dy, xs, ws, xShape, wShape, bShape)) : ms;
       pruned.onBackward({ ms, sparse: useSparse, denseMs });
     }
     return bShape ? [dx, dw, db] : [dx, dw];
   };
 }
+
+/** Calls of the experiment-mode comparison so far (its parity picks which side runs first). */
+let compareCalls = 0;
 
 /** Wall-clock ms of the dense backward products on `dy` into scratch outputs. */
 function timeDense(
