@@ -37,6 +37,8 @@ test('bad pruning options name the flag, before data loads', () => {
   assertUserError(['--prune-rate', '0.9'], /--prune-rate was given without --prune/);
   assertUserError(['--prune', 'topk', '--keep', '0'], /--keep.*\(0, 1\], got 0/);
   assertUserError(['--prune', 'topk', '--keep', '0.1', '--prune-warmup', 'x'], /--prune-warmup must be an integer >= 0/);
+  assertUserError(['--prune', 'normal', '--prune-rate', '0.9', '--prune-warmup', '5', '--prune-warmup-epochs', '1'], /--prune-warmup and --prune-warmup-epochs exclude each other/);
+  assertUserError(['--prune-warmup-epochs', '1'], /--prune-warmup-epochs.*need --prune/);
   assertUserError(['--prune', 'normal', '--prune-rate', '0.9', '--prune-kernels', 'fast'], /--prune-kernels must be 'auto' or 'dense', got 'fast'/);
   assertUserError(['--prune-kernels', 'dense'], /--prune-kernels need --prune/);
   assertUserError(['--prune-compare-dense'], /--prune-compare-dense.*need --prune/);
@@ -95,4 +97,13 @@ test('a short pruned run logs per-layer density and summarises it', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('--prune-warmup-epochs: whole epochs dense, then pruning', () => {
+  const r = run(['train', '--model', 'lenet5', '--epochs', '2', '--limit-batches', '2', '--prune', 'normal', '--prune-rate', '0.9', '--prune-warmup-epochs', '1', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const p = JSON.parse(r.stdout).pruning;
+  assert.equal(p.warmupSteps, 2, 'one epoch of 2 batches');
+  assert.deepEqual(p.perEpoch.map((e: { overallDensity: number }) => e.overallDensity < 1), [false, true], 'epoch 1 dense, epoch 2 pruned');
+  for (const l of p.layers.filter((x: { excluded: boolean }) => !x.excluded)) assert.equal(l.steps, 2);
 });

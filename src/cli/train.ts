@@ -37,6 +37,7 @@ export function addTrainCommand(program: Command): void {
     .option('--keep <f>', 'topk: kept fraction per sample in (0, 1]', numberOption('--keep', -Infinity))
     .option('--prune-exclude <list>', "layers left dense: comma list of first, shortcut, fc, or 'none' (default: fc)")
     .option('--prune-warmup <steps>', 'training steps (mini-batches) run dense before pruning starts', intOption('--prune-warmup', 0))
+    .option('--prune-warmup-epochs <n>', 'the same in epochs (exclusive with --prune-warmup)', intOption('--prune-warmup-epochs', 0))
     .option('--prune-schedule <spec>', "target over steps: constant (default) or linear:<start>:<steps> (from start after warm-up to the rate)")
     .option('--prune-tau-cap <q>', 'cap tau at the q-quantile of |g| (q in (0, 1]; guards lognormal at high sparsity)', numberOption('--prune-tau-cap', -Infinity))
     .option('--prune-compare-dense', 'experiment mode: also time the dense backward on the same gradient where sparse ran (slower)')

@@ -21,6 +21,8 @@ export interface PruneConfig {
   pruneExclude?: string;
   /** Training steps (mini-batches) run dense before pruning starts (default 0). */
   pruneWarmup?: number;
+  /** The same in epochs (exclusive with pruneWarmup): epochs x batches per epoch steps. */
+  pruneWarmupEpochs?: number;
   /** Measure natural zeros and relative error every n-th pruned step (default 1: summed by the prune kernel in its own pass). */
   pruneStatsEvery?: number;
   /** 'auto' (sparse backward kernels below the measured crossover; default) or 'dense' (always dense). */
@@ -61,15 +63,16 @@ const RATE_FIELDS = [['pruneRate', '--prune-rate'], ['sparsity', '--sparsity'], 
 
 /**
  * The pruning options of a config, validated (OptionError naming the flag), or null when
- * pruning is off. `seed` keys the pruning RNG (the training seed).
+ * pruning is off. `seed` keys the pruning RNG (the training seed). `stepsPerEpoch` converts
+ * --prune-warmup-epochs to steps (before the data is loaded it is unknown: validation only).
  */
-export function pruningFromConfig(c: PruneConfig, seed: number): PruningOptions | null {
+export function pruningFromConfig(c: PruneConfig, seed: number, stepsPerEpoch?: number): PruningOptions | null {
   if (c.prune === undefined) {
     for (const [field, flag] of RATE_FIELDS) {
       if (c[field] !== undefined) throw new OptionError(`${flag} was given without --prune (one of ${PRUNE_POLICIES.join(', ')})`);
     }
-    if (c.pruneExclude !== undefined || c.pruneWarmup !== undefined || c.pruneStatsEvery !== undefined || c.pruneKernels !== undefined || c.pruneSchedule !== undefined || c.pruneTauCap !== undefined || c.pruneCompareDense || c.pruneLogSteps) {
-      throw new OptionError(`--prune-exclude, --prune-warmup, --prune-schedule, --prune-tau-cap, --prune-compare-dense, --prune-log-steps, --prune-stats-every and --prune-kernels need --prune (one of ${PRUNE_POLICIES.join(', ')})`);
+    if (c.pruneExclude !== undefined || c.pruneWarmup !== undefined || c.pruneWarmupEpochs !== undefined || c.pruneStatsEvery !== undefined || c.pruneKernels !== undefined || c.pruneSchedule !== undefined || c.pruneTauCap !== undefined || c.pruneCompareDense || c.pruneLogSteps) {
+      throw new OptionError(`--prune-exclude, --prune-warmup, --prune-warmup-epochs, --prune-schedule, --prune-tau-cap, --prune-compare-dense, --prune-log-steps, --prune-stats-every and --prune-kernels need --prune (one of ${PRUNE_POLICIES.join(', ')})`);
     }
     return null;
   }
@@ -87,7 +90,13 @@ export function pruningFromConfig(c: PruneConfig, seed: number): PruningOptions 
   if (c.pruneKernels !== undefined && c.pruneKernels !== 'auto' && c.pruneKernels !== 'dense') {
     throw new OptionError(`--prune-kernels must be 'auto' or 'dense', got '${c.pruneKernels}'`);
   }
-  const warmupSteps = c.pruneWarmup ?? 0;
+  if (c.pruneWarmupEpochs !== undefined) {
+    if (c.pruneWarmup !== undefined) throw new OptionError('--prune-warmup and --prune-warmup-epochs exclude each other (give one)');
+    if (!Number.isSafeInteger(c.pruneWarmupEpochs) || c.pruneWarmupEpochs < 0) {
+      throw new OptionError(`--prune-warmup-epochs must be a non-negative integer, got ${c.pruneWarmupEpochs}`);
+    }
+  }
+  const warmupSteps = c.pruneWarmupEpochs !== undefined ? c.pruneWarmupEpochs * (stepsPerEpoch ?? 1) : c.pruneWarmup ?? 0;
   const schedule = parsePruneSchedule(c.pruneSchedule ?? 'constant', policy, warmupSteps);
   const o: PruningOptions = {
     policy,

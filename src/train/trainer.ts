@@ -120,6 +120,8 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
   });
   const batchesPerEpoch = c.limitBatches > 0 ? Math.min(c.limitBatches, trainLoader.numBatches) : trainLoader.numBatches;
   const schedule = createSchedule(schedSpec, { baseLr: c.lr, epochs: c.epochs, stepsPerEpoch: batchesPerEpoch });
+  // A warm-up given in epochs becomes steps once the batches per epoch are known.
+  const pruning = pruneOpts && c.pruneWarmupEpochs !== undefined ? pruningFromConfig(c, c.seed, batchesPerEpoch) : pruneOpts;
   const log = c.out ? new RunLog(c.out) : null;
 
   info(`data: ${train.source}`);
@@ -132,7 +134,7 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
 
   const history: EpochRecord[] = [];
   // Pruning plugs into the autograd seam; the trainer only sets the step and collects stats.
-  const policy: PruningPolicy | null = pruneOpts ? createPruningPolicy(pruneOpts) : null;
+  const policy: PruningPolicy | null = pruning ? createPruningPolicy(pruning) : null;
   const uninstallPolicy = policy ? policy.install() : null;
   const pruneRun = new PruneAccumulator();
   const prunePerEpoch: PruningReport['perEpoch'] = [];
