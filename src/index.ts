@@ -30,3 +30,4 @@ export * from './bench/index.js';
 export * from './sparse/index.js';
 
 setDefaultBackendProvider(selectDefaultBackend);
+export { readSafetensors, writeSafetensors, loadWeights, type SafetensorsContent } from './io/safetensors.js';

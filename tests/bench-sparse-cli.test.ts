@@ -6,6 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { loadBenchImages, median } from '../src/index.js';
 import { repoRoot } from './helpers/shared-data.js';
@@ -108,4 +110,22 @@ test('digits fallback for a 3x32x32 model: zero-padded to 32x32, gray replicated
   assert.ok(differs > 50, 'a real digit, not a constant image');
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 2, 3]), 2.5);
+});
+
+test('bench backward --init-from starts from the weights a train run wrote; a bad file is named', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'leantrain-bench-init-'));
+  try {
+    const t = run(['train', '--model', 'lenet5', '--epochs', '1', '--limit-batches', '2', '--threads', '1', '--out', dir, '--json']);
+    assert.equal(t.code, 0, t.stderr);
+    const weights = path.join(dir, 'model.safetensors');
+    const r = run(['bench', 'backward', ...FAST, '--prune', 'normal', '--prune-rate', '0.9', '--init-from', weights]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).initFrom, weights);
+    const bad = path.join(dir, 'summary.json');
+    const e = run(['bench', 'backward', ...FAST, '--init-from', bad]);
+    assert.notEqual(e.code, 0);
+    assert.match(e.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: not a valid safetensors file`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

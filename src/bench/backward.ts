@@ -20,6 +20,7 @@ import { crossEntropy } from '../ops/loss.js';
 import { SGD } from '../optim/sgd.js';
 import { createPruningPolicy, type PruningOptions } from '../sparse/index.js';
 import { Tensor } from '../tensor/tensor.js';
+import { loadWeights } from '../io/safetensors.js';
 import { machineInfo, type MachineInfo } from './report.js';
 
 /** Options shared by `bench backward` and `bench step`. */
@@ -38,6 +39,8 @@ export interface SparseBenchSetup {
   /** Dense training steps before timing (default 3). */
   warmup?: number;
   seed?: number;
+  /** Weights to start from (safetensors, e.g. the model.safetensors of a `train` run). */
+  initFrom?: string;
   /** Progress lines (stderr in the CLI); none when absent. */
   log?: (line: string) => void;
 }
@@ -110,6 +113,7 @@ export function prepareBench(o: SparseBenchSetup, what: string): WarmModel {
   if (o.threads !== undefined) kernels().setThreads(o.threads);
   const images = loadBenchImages(o.model, o.batch, o.dataset, o.dataDir);
   const model = createModel(o.model, { numClasses: images.numClasses, inChannels: modelInfo(o.model).inputShape[0], seed: o.seed ?? 0 });
+  if (o.initFrom !== undefined) loadWeights(model, o.initFrom);
   model.train();
   const optimizer = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
   const trainStep = (s: number): void => {
@@ -233,6 +237,8 @@ export interface BackwardBenchResult {
   steps: number;
   warmup: number;
   data: string;
+  /** The weights the model started from (null: the seed's initialisation). */
+  initFrom: string | null;
   pruning: { policy: string; rate: number; exclude: readonly string[] };
   layers: BackwardBenchLayer[];
   /** Conv layers left dense (same time on both sides; not in layers or total). */
@@ -292,7 +298,7 @@ export function runBackwardBench(o: SparseBenchSetup): BackwardBenchResult {
   const p = createPruningPolicy(o.pruning).options;
   return {
     command: 'bench backward', machine: machineInfo(), model: o.model, batch: o.batch, threads: kernels().threads(), steps, warmup,
-    data: w.images.source, pruning: { policy: p.policy, rate: p.rate, exclude: p.exclude }, ...summarizeLayerTimes(perStep),
+    data: w.images.source, initFrom: o.initFrom ?? null, pruning: { policy: p.policy, rate: p.rate, exclude: p.exclude }, ...summarizeLayerTimes(perStep),
     excluded,
   };
 }
@@ -303,7 +309,7 @@ const f2 = (x: number): string => x.toFixed(2);
 export function formatBackwardBench(r: BackwardBenchResult): string {
   const head =
     `bench backward: ${r.model}, batch ${r.batch}, ${r.threads} thread(s), ${r.pruning.policy} ${r.pruning.rate} (exclude ${r.pruning.exclude.join(',') || 'none'}), ` +
-    `median of ${r.steps} steps after ${r.warmup} dense warm-up steps\n${r.machine.backend} on ${r.machine.cpu}, ${r.machine.date}\ndata: ${r.data}\n` +
+    `median of ${r.steps} steps after ${r.warmup} dense warm-up steps${r.initFrom ? ` from the weights ${r.initFrom}` : ''}\n${r.machine.backend} on ${r.machine.cpu}, ${r.machine.date}\ndata: ${r.data}\n` +
     `dense = dense dX+dW on the same pruned gradient; sparse = prune + backward as run (sparse kernels, or dense where the crossover chose dense)\n\n`;
   const lines = ['layer                   density  dense ms  sparse ms (prune)  speed-up  sparse steps'];
   for (const l of r.layers) {

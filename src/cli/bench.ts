@@ -50,6 +50,7 @@ interface SparseBenchFlags {
   steps: number;
   warmup: number;
   seed: number;
+  initFrom?: string;
   json: boolean;
 }
 
@@ -74,6 +75,7 @@ function addSparseBench(bench: Command, name: 'backward' | 'step', description: 
     .option('--steps <k>', 'timed steps (medians over them)', intOption('--steps'), 10)
     .option('--warmup <n>', 'dense training steps before timing', intOption('--warmup', 0), 3)
     .option('--seed <n>', 'model and pruning seed', intOption('--seed', 0), 0)
+    .option('--init-from <file>', 'start from these weights (a model.safetensors that leantrain train wrote), e.g. a trained model whose gradients prune like mid-training ones')
     .option('--json', 'print JSON instead of a table', false)
     .action((f: SparseBenchFlags) => {
       const defaultRate = (f.prune === 'normal' || f.prune === 'deterministic') && f.pruneRate === undefined && f.sparsity === undefined && f.keep === undefined;
@@ -83,6 +85,7 @@ function addSparseBench(bench: Command, name: 'backward' | 'step', description: 
       if (pruning === null) return;
       const setup: SparseBenchSetup = {
         model: f.model, batch: f.batch, pruning, dataset: f.dataset, dataDir: f.dataDir, threads: f.threads, steps: f.steps, warmup: f.warmup, seed: f.seed,
+        ...(f.initFrom !== undefined ? { initFrom: f.initFrom } : {}),
         log: f.json ? undefined : (line) => void process.stderr.write(`${line}\n`),
       };
       if (name === 'backward') {

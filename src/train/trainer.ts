@@ -5,6 +5,7 @@
  * into the autograd seams, not here.
  */
 import os from 'node:os';
+import path from 'node:path';
 import { backward } from '../autograd/backward.js';
 import { LeantrainError } from '../core/errors.js';
 import { kernels } from '../backend/active.js';
@@ -17,6 +18,7 @@ import { evaluate, type EvalResult } from './evaluate.js';
 import { countCorrect, EpochMeter } from './metrics.js';
 import { Progress, formatDuration } from './progress.js';
 import { RunLog } from './runlog.js';
+import { writeSafetensors } from '../io/safetensors.js';
 import { validateTrainConfig, type TrainConfig } from './config.js';
 import { createPruningPolicy, PruneAccumulator, type PruningPolicy } from '../sparse/index.js';
 import { formatPruningReport, pruningFromConfig, type PruningReport } from './pruning.js';
@@ -272,6 +274,8 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
   }
   log?.write({ type: 'end', finalTestAccuracy: summary.finalTestAccuracy, bestTestAccuracy: summary.bestTestAccuracy, totalSeconds: summary.totalSeconds });
   log?.writeSummary(summary);
+  // The trained weights, PyTorch-style names (atomic write).
+  if (c.out) writeSafetensors(path.join(c.out, 'model.safetensors'), model.stateDict(), { format: 'pt', model: c.model, framework: 'leantrain' });
   return summary;
 }
 
