@@ -263,8 +263,13 @@ void dx_image_window(const float* dyt, int P, int Q, int strideH, int Kv, int KV
 /** dyt[p][k] = dy[k][p] for one image (K x PQ -> PQ x Kv); lanes k >= K must already be 0. */
 void transpose_dy(const float* dy, int K, int PQ, int Kv, float* dyt) {
   const int k4 = K & ~3, p4 = PQ & ~3;
-  for (int k = 0; k < k4; k += 4)
-    for (int p = 0; p < p4; p += 4) transpose4x4(dy + static_cast<size_t>(k) * PQ + p, PQ, dyt + static_cast<size_t>(p) * Kv + k, Kv);
+  // Positions in chunks of 32 outermost: the chunk's dyt rows (32 x Kv floats) stay in L1 while
+  // every 4-row band of dy adds its 4 columns (k outermost would re-write each dyt line from L2).
+  for (int p0 = 0; p0 < p4; p0 += 32) {
+    const int p1 = p0 + 32 < p4 ? p0 + 32 : p4;
+    for (int k = 0; k < k4; k += 4)
+      for (int p = p0; p < p1; p += 4) transpose4x4(dy + static_cast<size_t>(k) * PQ + p, PQ, dyt + static_cast<size_t>(p) * Kv + k, Kv);
+  }
   for (int k = 0; k < K; k++)
     for (int p = k < k4 ? p4 : 0; p < PQ; p++) dyt[static_cast<size_t>(p) * Kv + k] = dy[static_cast<size_t>(k) * PQ + p];
 }
