@@ -9,6 +9,21 @@ export function allocFloat(dtype: DType, size: number): FloatArray {
   return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
 }
 
+/** Below this many bytes, zeroed allocation is as cheap as any (V8's small typed arrays). */
+const UNINIT_MIN_BYTES = 1 << 16;
+
+/**
+ * Allocates storage of `size` elements of `dtype` whose contents are unspecified: for the
+ * outputs of kernels that overwrite every element. Large blocks skip the zero-fill (a memset of
+ * every op output was ~7% of a ResNet-20 training step).
+ */
+export function allocUninit(dtype: DType, size: number): FloatArray {
+  const bytes = size * (dtype === 'float64' ? 8 : 4);
+  if (bytes < UNINIT_MIN_BYTES) return allocFloat(dtype, size);
+  const buf = Buffer.allocUnsafeSlow(bytes).buffer;
+  return dtype === 'float64' ? new Float64Array(buf, 0, size) : new Float32Array(buf, 0, size);
+}
+
 /** The dtype of a storage array. */
 export function dtypeOf(a: FloatArray): DType {
   return a instanceof Float64Array ? 'float64' : 'float32';

@@ -6,6 +6,8 @@
  * - LEANTRAIN_THREADS = N                 kernel threads (default: all cores)
  * - LEANTRAIN_REQUIRE_NATIVE = 1          fail instead of falling back to ref (CI sets it)
  * - LEANTRAIN_QUIET = 1                   no backend banner on stderr
+ * - LEANTRAIN_POISON_EMPTY = 1            fill Tensor.empty storage with NaN (a test mode that
+ *                                         catches code relying on zeros it was not promised)
  */
 import os from 'node:os';
 import { OptionError } from './errors.js';
@@ -17,6 +19,7 @@ export interface Flags {
   threads: number;
   requireNative: boolean;
   quiet: boolean;
+  poisonEmpty: boolean;
 }
 
 function parseThreads(v: string | undefined): number {
@@ -47,6 +50,7 @@ export function flags(): Flags {
       threads: parseThreads(env.LEANTRAIN_THREADS),
       requireNative: env.LEANTRAIN_REQUIRE_NATIVE === '1',
       quiet: env.LEANTRAIN_QUIET === '1',
+      poisonEmpty: env.LEANTRAIN_POISON_EMPTY === '1',
     };
   }
   return cached;

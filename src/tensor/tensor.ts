@@ -2,7 +2,8 @@
  * Tensor: a shape over JS-owned storage (Float32Array, or Float64Array for gradient checks).
  * Nothing to dispose. Autograd attaches `gradFn` to tensors produced by recorded ops.
  */
-import { allocFloat, dtypeOf, type DType, type FloatArray } from '../core/dtype.js';
+import { allocFloat, allocUninit, dtypeOf, type DType, type FloatArray } from '../core/dtype.js';
+import { flags } from '../core/flags.js';
 import { ShapeError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { formatShape, shapeSize, type Shape } from '../core/shape.js';
@@ -88,9 +89,15 @@ export class Tensor {
     return new Tensor(allocFloat(dtype, shapeSize(shape)), shape);
   }
 
-  /** Uninitialised-by-contract storage for a kernel to overwrite (zeros in practice). */
+  /**
+   * Storage with unspecified contents, for a kernel that overwrites every element (large blocks
+   * are not zero-filled; with LEANTRAIN_POISON_EMPTY=1 they are NaN, to catch code that relies on
+   * zeros).
+   */
   static empty(shape: Shape, dtype: DType = 'float32'): Tensor {
-    return Tensor.zeros(shape, dtype);
+    const data = allocUninit(dtype, shapeSize(shape));
+    if (flags().poisonEmpty) data.fill(Number.NaN);
+    return new Tensor(data, shape);
   }
 
   /** All elements equal to `value`. */
