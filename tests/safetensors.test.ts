@@ -75,7 +75,9 @@ test('truncated and malformed files give DataError naming the file and the fault
   expectError(json({ w: { dtype: 'F32', shape: 'x', data_offsets: [0, 64] } }), /entry 'w' needs a dtype string and a shape/);
   expectError(json([1, 2]), /header is not a JSON object/);
   // Other dtypes are skipped and listed (PyTorch's int64 num_batches_tracked).
-  writeFileSync(bad, json({ w: { dtype: 'F32', shape: [16], data_offsets: [0, 64] }, n: { dtype: 'I64', shape: [], data_offsets: [0, 8] } }));
+  expectError(json({ w: { dtype: 'F32', shape: [8], data_offsets: [0, 32] } }), /the tensors cover 32 of the 64 data bytes/);
+  expectError(json({ w: { dtype: 'F32', shape: [16], data_offsets: [0, 64] }, n: { dtype: 'I64', shape: [], data_offsets: [0, 8] } }), /entry 'w' starts at byte 0 of the data, expected 8 \(overlap\)/);
+  writeFileSync(bad, json({ w: { dtype: 'F32', shape: [14], data_offsets: [0, 56] }, n: { dtype: 'I64', shape: [], data_offsets: [56, 64] } }));
   const r = readSafetensors(bad);
   assert.deepEqual([...r.tensors.keys()], ['w']);
   assert.deepEqual(r.skipped, ['n (I64)']);

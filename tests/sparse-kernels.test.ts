@@ -226,3 +226,15 @@ test('benchSparseConv times dense vs sparse on a pruned gradient; measuredCrosso
   assert.equal(measuredCrossover([row(0.1, 2), row(0.7, 1.1)]), 0.7);
   assert.throws(() => benchSparseConv([d], [0]), /densities must be in \(0, 1\]/);
 });
+
+test('sparseCrossover for small-channel and 1x1 convs: stems never, LeNet conv2 below 0.25, 1x1 stride 1 below 0.4', () => {
+  const d = (C: number, R: number, stride: number): Conv2dDims =>
+    ({ N: 128, C, H: 32, W: 32, K: 16, R, S: R, P: 32 / stride, Q: 32 / stride, strideH: stride, strideW: stride, padH: 0, padW: 0 });
+  assert.equal(sparseCrossover(d(3, 3, 1)), 0, 'CIFAR stem 3x3x3');
+  assert.equal(sparseCrossover(d(3, 5, 1)), 0, 'a 3-channel 5x5 stem (C < 4)');
+  assert.equal(sparseCrossover(d(1, 5, 1)), 0, 'LeNet conv1');
+  assert.equal(sparseCrossover(d(6, 5, 1)), 0.25, 'LeNet conv2 (measured 0.28-0.46)');
+  assert.equal(sparseCrossover(d(16, 1, 1)), 0.4, '1x1 stride 1');
+  assert.equal(sparseCrossover(d(16, 1, 2)), 0, '1x1 stride 2');
+  assert.equal(sparseCrossover(d(4, 1, 1)), 0, '1x1 with C < 8');
+});

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backward, createModel, crossEntropy, kernels, Rng, Tensor } from '../src/index.js';
 import { setGradientTransform } from '../src/autograd/backward.js';
+import { PrunedGradient } from '../src/autograd/pruned.js';
 import type { Module } from '../src/index.js';
 import { createPruningPolicy, summarizePruning, type PruningOptions } from '../src/sparse/index.js';
 import { assertClose } from './helpers/assert.js';
@@ -185,4 +186,29 @@ test('pruned-gradient buffers are pooled: reused across steps, no stale values l
   // A fresh policy at step 1 (fresh buffers) gives the same gradients as the pooled one.
   const fresh = run(createPruningPolicy({ policy: 'normal', rate: 0.9, seed: 4 }), 1, new Set());
   assert.deepEqual(again, fresh);
+});
+
+test('compare mode alternates which side is timed first, per layer and per step', () => {
+  const model: Module = createModel('resnet20', { numClasses: 10, inChannels: 3, seed: 0 });
+  const { x, labels } = batch(0);
+  const policy = createPruningPolicy({ policy: 'normal', rate: 0.9, seed: 4, compareDense: true });
+  const seen: { step: number; layer: string; denseFirst: boolean }[] = [];
+  const prev = setGradientTransform((g, n) => {
+    const out = policy.transform(g, n);
+    if (out instanceof PrunedGradient) seen.push({ step: policy.step, layer: n.scope, denseFirst: out.denseFirst });
+    return out;
+  });
+  try {
+    for (const s of [0, 1]) {
+      for (const p of model.parameters()) p.grad = null;
+      policy.beginStep(s);
+      backward(crossEntropy(model.call(x), labels));
+    }
+  } finally {
+    setGradientTransform(prev);
+  }
+  const at = (s: number) => seen.filter((r) => r.step === s);
+  assert.equal(at(0).length, 18);
+  assert.ok(at(0).some((r) => r.denseFirst) && at(0).some((r) => !r.denseFirst), 'both orders within a step');
+  for (const r of at(0)) assert.equal(at(1).find((q) => q.layer === r.layer)!.denseFirst, !r.denseFirst, `${r.layer} flips between steps`);
 });

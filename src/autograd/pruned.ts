@@ -25,6 +25,8 @@ export class PrunedGradient extends Tensor {
   sparseAllowed = true;
   /** Experiment mode: when the sparse kernels run, also time the dense ones (doubles backward cost). */
   compareDense = false;
+  /** Experiment mode: time the dense kernels before (not after) the ones that run; the producer alternates it per layer and step. */
+  denseFirst = false;
   /** Called once by the consuming op's backward with its timing (stats collection). */
   onBackward: ((r: PrunedBackwardReport) => void) | null = null;
   /**

@@ -5,11 +5,12 @@
  *
  * How it measures: the pruning policy runs in experiment mode (`compareDense`): where a layer's
  * backward ran the sparse kernels, the dense kernels are also timed on the same pruned gradient
- * (src/ops/weighted.ts); where the crossover chose dense, the dense time is the time as run. The
- * pruning transform itself (threshold, random draws, pruning, output allocation) is timed around
- * the policy's transform and counted on the sparse side. Per layer and over steps: medians.
+ * (src/ops/weighted.ts; which side runs first alternates per layer and step); where the
+ * crossover chose dense, the dense time is the time as run. The pruning transform's own time
+ * (threshold, random draws, pruning, statistics), recorded by the policy, is counted on the
+ * sparse side. Per layer and over steps: medians.
  */
-import { backward, setGradientTransform, type GradientTransform } from '../autograd/backward.js';
+import { backward, setGradientTransform } from '../autograd/backward.js';
 import { kernels } from '../backend/active.js';
 import { OptionError } from '../core/errors.js';
 import { loadDataset } from '../data/registry.js';
@@ -153,30 +154,19 @@ export interface LayerStepTimes {
 }
 
 /**
- * Runs `trainStep` under the policy in experiment mode, with the transform timed per layer;
- * returns one list of LayerStepTimes per step (conv layers only, pruned ones) and the conv layers
+ * Runs `trainStep` under the policy in experiment mode (each record carries the transform's own
+ * time, statistics included as in training); returns one list of LayerStepTimes per step (conv layers only, pruned ones) and the conv layers
  * left dense.
  */
 export function timedPrunedSteps(
   w: WarmModel, pruning: PruningOptions, first: number, steps: number, log?: (l: string) => void,
 ): { perStep: LayerStepTimes[][]; excluded: ExcludedLayer[] } {
-  const policy = createPruningPolicy({ ...pruning, compareDense: true, warmupSteps: 0, statsEvery: 1e9 });
-  const pruneMs = new Map<string, number>();
-  const timed: GradientTransform = (grad, node) => {
-    const t0 = performance.now();
-    const out = policy.transform(grad, node);
-    if (out !== grad) {
-      const name = node.scope === '' ? `(${node.op})` : node.scope;
-      pruneMs.set(name, (pruneMs.get(name) ?? 0) + performance.now() - t0);
-    }
-    return out;
-  };
-  const prev = setGradientTransform(timed);
+  const policy = createPruningPolicy({ ...pruning, compareDense: true, warmupSteps: 0 });
+  const prev = setGradientTransform(policy.transform);
   const perStep: LayerStepTimes[][] = [];
   try {
     for (let s = 0; s < steps; s++) {
       log?.(`[bench] pruned step ${s + 1}/${steps} (compare dense)`);
-      pruneMs.clear();
       policy.beginStep(first + s);
       w.trainStep(first + s);
       const macs = new Map(policy.layers().map((l) => [l.name, { macs: l.macs, op: l.op }]));
@@ -185,7 +175,7 @@ export function timedPrunedSteps(
         const info = macs.get(r.layer);
         if (info?.op !== 'conv2d' || r.backwardMs === null || r.denseMs === null) continue;
         rows.push({
-          layer: r.layer, macs: info.macs, density: r.density, pruneMs: pruneMs.get(r.layer) ?? 0,
+          layer: r.layer, macs: info.macs, density: r.density, pruneMs: r.pruneMs,
           backwardMs: r.backwardMs, denseMs: r.denseMs, sparse: r.sparse === true,
         });
       }

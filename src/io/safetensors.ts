@@ -45,20 +45,29 @@ export function writeSafetensors(file: string, tensors: ReadonlyMap<string, Tens
   const tmp = `${file}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, head);
-    writeSync(fd, Buffer.from(json));
+    writeAll(fd, head);
+    writeAll(fd, Buffer.from(json));
     for (const name of names) {
       const d = tensors.get(name)!.data;
-      writeSync(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+      writeAll(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
     }
     fsyncSync(fd);
-  } catch (e) {
     closeSync(fd);
+    renameSync(tmp, file);
+  } catch (e) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
     rmSync(tmp, { force: true });
     throw e;
   }
-  closeSync(fd);
-  renameSync(tmp, file);
+}
+
+/** writeSync until every byte is written (it may write less than asked). */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
 }
 
 /** What readSafetensors returns: tensors by name and the string metadata. */
@@ -92,6 +101,7 @@ export function readSafetensors(file: string): SafetensorsContent & { skipped: s
   const data = buf.subarray(8 + hl);
   const tensors = new Map<string, Tensor>();
   const skipped: string[] = [];
+  const spans: [number, number, string][] = [];
   let metadata: Record<string, string> = {};
   for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
@@ -108,6 +118,7 @@ export function readSafetensors(file: string): SafetensorsContent & { skipped: s
       fail(`entry '${name}': data_offsets ${JSON.stringify(offs)} outside the ${data.length} data bytes`);
     }
     const dt = e.dtype as string;
+    spans.push([(offs as number[])[0], (offs as number[])[1], name]);
     if (!(dt in DTYPES)) {
       skipped.push(`${name} (${dt})`);
       continue;
@@ -121,6 +132,14 @@ export function readSafetensors(file: string): SafetensorsContent & { skipped: s
     const arr = dtype === 'float64' ? new Float64Array(bytesCopy.buffer) : new Float32Array(bytesCopy.buffer);
     tensors.set(name, new Tensor(arr, shape as Shape, false));
   }
+  // The spec: the tensors' byte ranges tile the data area exactly (no holes, overlaps or tail).
+  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let end = 0;
+  for (const [b, en, name] of spans) {
+    if (b !== end) fail(`entry '${name}' starts at byte ${b} of the data, expected ${end} (${b < end ? 'overlap' : 'hole'})`);
+    end = en;
+  }
+  if (end !== data.length) fail(`the tensors cover ${end} of the ${data.length} data bytes`);
   return { tensors, metadata, skipped };
 }
 

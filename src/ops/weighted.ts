@@ -86,10 +86,9 @@ function weightedBackward(
     const useSparse =
       pruned !== null && pruned.sparseAllowed && kern.sparse !== undefined && pruned.density < kern.sparse.crossover();
     const run = useSparse && kern.sparse !== undefined ? kern.sparse : kern;
-    // Experiment mode: on every other call the dense kernels are timed before the ones that run,
-    // so neither side always finds the caches warmed by the other.
-    const denseFirst = pruned !== null && pruned.compareDense && useSparse && compareCalls++ % 2 === 1;
-    const denseBefore = denseFirst ? timeDense(kern, dy, xs, ws, xShape, wShape, bShape) : null;
+    // Experiment mode: the producer alternates which side is timed first (per layer and step), so
+    // neither always finds the caches warmed by the other.
+    const denseBefore = pruned !== null && pruned.compareDense && useSparse && pruned.denseFirst ? timeDense(kern, dy, xs, ws, xShape, wShape, bShape) : null;
     const t0 = pruned?.onBackward ? performance.now() : 0;
     let dx: Tensor | null = null;
     if (ws !== null) {
@@ -113,9 +112,6 @@ function weightedBackward(
     return bShape ? [dx, dw, db] : [dx, dw];
   };
 }
-
-/** Calls of the experiment-mode comparison so far (its parity picks which side runs first). */
-let compareCalls = 0;
 
 /** Wall-clock ms of the dense backward products on `dy` into scratch outputs. */
 function timeDense(

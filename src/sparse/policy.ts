@@ -75,6 +75,7 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
   // buffer per distinct gradient size.
   const pool = new Map<string, FloatArray[]>();
   const statsBuf = new Float64Array(3);
+  const warmupTimedFrom = o.warmupSteps >= 2 ? Math.max(1, Math.floor(o.warmupSteps / 2)) : 0;
   const takeBuffer = (dtype: DType, n: number): FloatArray => pool.get(`${dtype}:${n}`)?.pop() ?? allocFloat(dtype, n);
   const giveBack = (dtype: DType, buf: FloatArray): void => {
     const key = `${dtype}:${buf.length}`;
@@ -128,8 +129,9 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
     lastSeq = node.seq;
     const layer = layerOf(node, grad);
     if (layer.excluded || grad.size === 0) return grad;
-    // Timed over the second half of the warm-up (the first steps pay one-off allocation costs).
-    if (step < o.warmupSteps) return step >= Math.floor(o.warmupSteps / 2) ? timedDense(grad, layer) : grad;
+    // Timed over the second half of the warm-up, never its first step (one-off allocation costs),
+    // unless the warm-up is a single step.
+    if (step < o.warmupSteps) return step >= warmupTimedFrom ? timedDense(grad, layer) : grad;
     const t0 = performance.now();
     const rate = o.schedule ? o.schedule(step, o.rate) : o.rate;
     if (o.schedule) checkRate(o.policy, rate, `schedule value at step ${step}`);
@@ -163,6 +165,7 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
     pg.onConsumed = () => giveBack(dtype, out);
     pg.sparseAllowed = o.sparseKernels;
     pg.compareDense = o.compareDense;
+    pg.denseFirst = (step + layer.index) % 2 === 1;
     const rec: PruneRecord = {
       step,
       layer: layer.name,
