@@ -218,8 +218,8 @@ export interface BackwardBenchLayer {
   macs: number;
 }
 
-export interface BackwardBenchResult {
-  command: 'bench backward';
+/** What `bench backward` and `bench step` results both say about the run. */
+export interface SparseBenchHeader {
   machine: MachineInfo;
   model: string;
   batch: number;
@@ -230,6 +230,19 @@ export interface BackwardBenchResult {
   /** The weights the model started from (null: the seed's initialisation). */
   initFrom: string | null;
   pruning: { policy: string; rate: number; exclude: readonly string[] };
+}
+
+/** The header of a sparse bench result for setup `o`, run on `w`. */
+export function sparseBenchHeader(o: SparseBenchSetup, w: WarmModel): SparseBenchHeader {
+  const p = createPruningPolicy(o.pruning).options;
+  return {
+    machine: machineInfo(), model: o.model, batch: o.batch, threads: kernels().threads(), steps: o.steps ?? 10, warmup: o.warmup ?? 3,
+    data: w.images.source, initFrom: o.initFrom ?? null, pruning: { policy: p.policy, rate: p.rate, exclude: p.exclude },
+  };
+}
+
+export interface BackwardBenchResult extends SparseBenchHeader {
+  command: 'bench backward';
   layers: BackwardBenchLayer[];
   /** Conv layers left dense (same time on both sides; not in layers or total). */
   excluded: ExcludedLayer[];
@@ -285,12 +298,7 @@ export function runBackwardBench(o: SparseBenchSetup): BackwardBenchResult {
   if (perStep.every((rows) => rows.length === 0)) {
     throw new OptionError(`bench backward: no conv layer of '${o.model}' was pruned (check --prune-exclude)`);
   }
-  const p = createPruningPolicy(o.pruning).options;
-  return {
-    command: 'bench backward', machine: machineInfo(), model: o.model, batch: o.batch, threads: kernels().threads(), steps, warmup,
-    data: w.images.source, initFrom: o.initFrom ?? null, pruning: { policy: p.policy, rate: p.rate, exclude: p.exclude }, ...summarizeLayerTimes(perStep),
-    excluded,
-  };
+  return { command: 'bench backward', ...sparseBenchHeader(o, w), ...summarizeLayerTimes(perStep), excluded };
 }
 
 const f2 = (x: number): string => x.toFixed(2);

@@ -6,21 +6,13 @@
  * `compareDense`), everything else unchanged; and the fraction of that bound's speed-up reached.
  */
 import { setGradientTransform } from '../autograd/backward.js';
-import { kernels } from '../backend/active.js';
 import { createPruningPolicy, summarizePruning } from '../sparse/index.js';
-import { median, prepareBench, summarizeLayerTimes, timedPrunedSteps, type SparseBenchSetup } from './backward.js';
-import { machineInfo, type MachineInfo } from './report.js';
+import {
+  median, prepareBench, sparseBenchHeader, summarizeLayerTimes, timedPrunedSteps, type SparseBenchHeader, type SparseBenchSetup,
+} from './backward.js';
 
-export interface StepBenchResult {
+export interface StepBenchResult extends SparseBenchHeader {
   command: 'bench step';
-  machine: MachineInfo;
-  model: string;
-  batch: number;
-  threads: number;
-  steps: number;
-  warmup: number;
-  data: string;
-  pruning: { policy: string; rate: number; exclude: readonly string[] };
   dense: { msPerStep: number; imagesPerSec: number };
   /** density: MAC-weighted over every conv/linear layer (excluded layers count as 1); prunedDensity: over pruned layers. */
   pruned: { msPerStep: number; imagesPerSec: number; density: number; prunedDensity: number };
@@ -85,8 +77,7 @@ export function runStepBench(o: SparseBenchSetup): StepBenchResult {
   const boundSpeedup = d / boundMs;
   const n = o.batch;
   return {
-    command: 'bench step', machine: machineInfo(), model: o.model, batch: n, threads: kernels().threads(), steps, warmup,
-    data: w.images.source, pruning: { policy: policy.options.policy, rate: policy.options.rate, exclude: policy.options.exclude },
+    command: 'bench step', ...sparseBenchHeader(o, w),
     dense: { msPerStep: d, imagesPerSec: (1000 * n) / d },
     pruned: { msPerStep: p, imagesPerSec: (1000 * n) / p, density: dens.overallDensity, prunedDensity: dens.prunedDensity },
     speedup,
@@ -102,7 +93,7 @@ export function formatStepBench(r: StepBenchResult): string {
   const b = r.bound;
   return [
     `bench step: ${r.model}, batch ${r.batch}, ${r.threads} thread(s), ${r.pruning.policy} ${r.pruning.rate} (exclude ${r.pruning.exclude.join(',') || 'none'}), ` +
-      `median of ${r.steps} steps each (alternating) after ${r.warmup} dense warm-up steps`,
+      `median of ${r.steps} steps each (alternating) after ${r.warmup} dense warm-up steps${r.initFrom ? ` from the weights ${r.initFrom}` : ''}`,
     `${r.machine.backend} on ${r.machine.cpu}, ${r.machine.date}`,
     `data: ${r.data}`,
     '',

@@ -175,6 +175,21 @@ void dw_block(const int32_t* pos, const float* val, int cnt, const int* pix, con
 }
 
 /**
+ * Calls f(k) for each k < Kv with gp[k] != 0 (NaN counts), found a vector at a time from a compare
+ * mask; Kv is a multiple of VL. Returns whether there was any.
+ */
+template <typename F>
+inline bool for_each_nonzero(const float* gp, int Kv, F&& f) {
+  uint32_t any = 0;
+  for (int kb = 0; kb < Kv; kb += VL) {
+    uint32_t m = nonzero_mask(load(gp + kb));
+    any |= m;
+    for (; m != 0; m &= m - 1) f(kb + __builtin_ctz(m));
+  }
+  return any != 0;
+}
+
+/**
  * For every output position p of one image whose gradient row dyt[p][0..Kv) has non-zeros:
  * acc[j] = sum over those k of dyt[p][k] * wt[k*KV + j*VL ..], then tile[pix[p] + voff[j] ..] += acc[j]
  * (j < NV): one im2col row of dX per position, summed in registers and added to the tile once.
@@ -183,23 +198,16 @@ template <int NV>
 void dx_image(const float* dyt, int PQ, int Kv, int KV, const int* pix, const float* wt, float* tile, const int* voff) {
   for (int p = 0; p < PQ; p++) {
     const float* gp = dyt + static_cast<size_t>(p) * Kv;
-    uint32_t any = 0;
     vf acc[NV];
 #pragma GCC unroll 16
     for (int j = 0; j < NV; j++) acc[j] = zero();
-    for (int kb = 0; kb < Kv; kb += VL) {
-      uint32_t m = nonzero_mask(load(gp + kb));
-      any |= m;
-      while (m != 0) {
-        const int k = kb + __builtin_ctz(m);
-        m &= m - 1;
-        const vf gv = set1(gp[k]);
-        const float* b = wt + static_cast<size_t>(k) * KV;
+    const bool any = for_each_nonzero(gp, Kv, [&](int k) {
+      const vf gv = set1(gp[k]);
+      const float* b = wt + static_cast<size_t>(k) * KV;
 #pragma GCC unroll 16
-        for (int j = 0; j < NV; j++) acc[j] = fmadd(gv, load(b + j * VL), acc[j]);
-      }
-    }
-    if (any == 0) continue;
+      for (int j = 0; j < NV; j++) acc[j] = fmadd(gv, load(b + j * VL), acc[j]);
+    });
+    if (!any) continue;
     float* at = tile + pix[p];
 #pragma GCC unroll 16
     for (int j = 0; j < NV; j++) store(at + voff[j], add(load(at + voff[j]), acc[j]));
@@ -222,20 +230,15 @@ void dx_image_window(const float* dyt, int P, int Q, int strideH, int Kv, int KV
     float* row0 = tile + static_cast<size_t>(p) * strideH * Wp * Cv;
     for (int q = 0; q < Q; q++) {
       const float* gp = dyt + (static_cast<size_t>(p) * Q + q) * Kv;
-      for (int kb = 0; kb < Kv; kb += VL) {
-        uint32_t m = nonzero_mask(load(gp + kb));
-        while (m != 0) {
-          const int k = kb + __builtin_ctz(m);
-          m &= m - 1;
-          const vf gv = set1(gp[k]);
-          const float* b = wt + static_cast<size_t>(k) * KV;
+      for_each_nonzero(gp, Kv, [&](int k) {
+        const vf gv = set1(gp[k]);
+        const float* b = wt + static_cast<size_t>(k) * KV;
 #pragma GCC unroll 64
-          for (int v = 0; v < R * S * CV; v++) {
-            vf& a = win[v / (S * CV)][v / CV % S][v % CV];
-            a = fmadd(gv, load(b + v * VL), a);
-          }
+        for (int v = 0; v < R * S * CV; v++) {
+          vf& a = win[v / (S * CV)][v / CV % S][v % CV];
+          a = fmadd(gv, load(b + v * VL), a);
         }
-      }
+      });
 #pragma GCC unroll 16
       for (int r = 0; r < R; r++) {
 #pragma GCC unroll 16

@@ -114,16 +114,6 @@ inline int compress_store_index(int32_t* p, int32_t base, uint32_t mask) {
   return __builtin_popcount(mask);
 }
 
-/** dst[j*ds + i] = src[i*ss + j] for i, j < 4 (a 4x4 block transpose; SSE). */
-inline void transpose4x4(const float* src, ptrdiff_t ss, float* dst, ptrdiff_t ds) {
-  __m128 a = _mm_loadu_ps(src), b = _mm_loadu_ps(src + ss), c = _mm_loadu_ps(src + 2 * ss), d = _mm_loadu_ps(src + 3 * ss);
-  _MM_TRANSPOSE4_PS(a, b, c, d);
-  _mm_storeu_ps(dst, a);
-  _mm_storeu_ps(dst + ds, b);
-  _mm_storeu_ps(dst + 2 * ds, c);
-  _mm_storeu_ps(dst + 3 * ds, d);
-}
-
 #elif defined(LT_SIMD_AVX2)
 constexpr int VL = 8;
 struct vf { __m256 v; };
@@ -212,16 +202,6 @@ inline int compress_store_index(int32_t* p, int32_t base, uint32_t mask) {
   return n;
 }
 
-/** dst[j*ds + i] = src[i*ss + j] for i, j < 4 (a 4x4 block transpose; SSE). */
-inline void transpose4x4(const float* src, ptrdiff_t ss, float* dst, ptrdiff_t ds) {
-  __m128 a = _mm_loadu_ps(src), b = _mm_loadu_ps(src + ss), c = _mm_loadu_ps(src + 2 * ss), d = _mm_loadu_ps(src + 3 * ss);
-  _MM_TRANSPOSE4_PS(a, b, c, d);
-  _mm_storeu_ps(dst, a);
-  _mm_storeu_ps(dst + ds, b);
-  _mm_storeu_ps(dst + 2 * ds, c);
-  _mm_storeu_ps(dst + 3 * ds, d);
-}
-
 #else
 constexpr int VL = 1;
 struct vf { float v; };
@@ -267,11 +247,22 @@ inline int compress_store_index(int32_t* p, int32_t base, uint32_t mask) {
   *p = base;
   return (int)(mask & 1u);
 }
+#endif
+
+/** dst[j*ds + i] = src[i*ss + j] for i, j < 4 (a 4x4 block transpose; SSE on both vector ISAs). */
 inline void transpose4x4(const float* src, ptrdiff_t ss, float* dst, ptrdiff_t ds) {
+#if defined(LT_SIMD_AVX512) || defined(LT_SIMD_AVX2)
+  __m128 a = _mm_loadu_ps(src), b = _mm_loadu_ps(src + ss), c = _mm_loadu_ps(src + 2 * ss), d = _mm_loadu_ps(src + 3 * ss);
+  _MM_TRANSPOSE4_PS(a, b, c, d);
+  _mm_storeu_ps(dst, a);
+  _mm_storeu_ps(dst + ds, b);
+  _mm_storeu_ps(dst + 2 * ds, c);
+  _mm_storeu_ps(dst + 3 * ds, d);
+#else
   for (int i = 0; i < 4; i++)
     for (int j = 0; j < 4; j++) dst[j * ds + i] = src[i * ss + j];
-}
 #endif
+}
 
 }  // namespace LT_NS
 }  // namespace simd

@@ -26,20 +26,32 @@ function forEachNonZero(dy: FloatArray, d: Conv2dDims, visit: (n: number, k: num
   }
 }
 
-/** dx[N,C,H,W] = transposed conv of the non-zeros of dy with w (overwrites dx). */
-export function conv2dBackwardInputSparse(dy: FloatArray, w: FloatArray, dx: FloatArray, d: Conv2dDims): void {
-  const { C, H, W, R, S, strideH, strideW, padH, padW } = d;
-  const acc = new Float64Array(d.N * C * H * W);
+/**
+ * Calls visit(n, k, g, r, s, h, w) for every non-zero g = dy[n,k,p,q] and every tap (r, s) of it
+ * that lands inside the input, at input row h and column w.
+ */
+function forEachNonZeroTap(
+  dy: FloatArray, d: Conv2dDims, visit: (n: number, k: number, g: number, r: number, s: number, h: number, w: number) => void,
+): void {
+  const { H, W, R, S, strideH, strideW, padH, padW } = d;
   forEachNonZero(dy, d, (n, k, p, q, g) => {
     for (let r = 0; r < R; r++) {
       const h = p * strideH - padH + r;
       if (h < 0 || h >= H) continue;
       for (let s = 0; s < S; s++) {
-        const ww = q * strideW - padW + s;
-        if (ww < 0 || ww >= W) continue;
-        for (let c = 0; c < C; c++) acc[((n * C + c) * H + h) * W + ww] += g * w[((k * C + c) * R + r) * S + s];
+        const w = q * strideW - padW + s;
+        if (w >= 0 && w < W) visit(n, k, g, r, s, h, w);
       }
     }
+  });
+}
+
+/** dx[N,C,H,W] = transposed conv of the non-zeros of dy with w (overwrites dx). */
+export function conv2dBackwardInputSparse(dy: FloatArray, w: FloatArray, dx: FloatArray, d: Conv2dDims): void {
+  const { C, H, W, R, S } = d;
+  const acc = new Float64Array(d.N * C * H * W);
+  forEachNonZeroTap(dy, d, (n, k, g, r, s, h, ww) => {
+    for (let c = 0; c < C; c++) acc[((n * C + c) * H + h) * W + ww] += g * w[((k * C + c) * R + r) * S + s];
   });
   dx.set(acc);
 }
@@ -52,20 +64,14 @@ export function conv2dBackwardWeightSparse(
   dbias: FloatArray | null,
   d: Conv2dDims,
 ): void {
-  const { C, H, W, K, R, S, strideH, strideW, padH, padW } = d;
+  const { C, H, W, K, R, S } = d;
   const acc = new Float64Array(K * C * R * S);
   const bias = new Float64Array(K);
-  forEachNonZero(dy, d, (n, k, p, q, g) => {
+  forEachNonZero(dy, d, (_n, k, _p, _q, g) => {
     bias[k] += g;
-    for (let r = 0; r < R; r++) {
-      const h = p * strideH - padH + r;
-      if (h < 0 || h >= H) continue;
-      for (let s = 0; s < S; s++) {
-        const ww = q * strideW - padW + s;
-        if (ww < 0 || ww >= W) continue;
-        for (let c = 0; c < C; c++) acc[((k * C + c) * R + r) * S + s] += g * x[((n * C + c) * H + h) * W + ww];
-      }
-    }
+  });
+  forEachNonZeroTap(dy, d, (n, k, g, r, s, h, ww) => {
+    for (let c = 0; c < C; c++) acc[((k * C + c) * R + r) * S + s] += g * x[((n * C + c) * H + h) * W + ww];
   });
   dw.set(acc);
   if (dbias) dbias.set(bias);
