@@ -7,6 +7,7 @@ import { selectDefaultBackend } from './backends/select.js';
 
 export * from './core/errors.js';
 export * from './core/dtype.js';
+export * from './core/arena.js';
 export * from './core/shape.js';
 export { Rng, counterKey, counterUniform } from './core/rng.js';
 export type { Kernels, Conv2dDims, Pool2dDims, ChannelDims, LinearDims, SoftmaxDims } from './backend/kernels.js';

@@ -1,10 +1,11 @@
 /**
- * Child of poison-empty.test.ts: two SGD steps of ResNet-20 (batch 4, shortcut B so 1x1 convs run
+ * Child of poison-empty.test.ts: three SGD steps of ResNet-20 (batch 4, shortcut B so 1x1 convs run
  * too) with activation-gradient pruning and dropout-free layers, then prints the parameters' sums
  * as JSON. Run with and without LEANTRAIN_POISON_EMPTY=1 (Tensor.empty storage filled with NaN):
- * equal output proves no op relies on zeros that Tensor.empty does not promise.
+ * equal output proves no op relies on zeros that Tensor.empty does not promise. With
+ * LEANTRAIN_TEST_ARENA=1 each step runs in a BufferArena (storage recycled from the previous step).
  */
-import { backward, createModel, crossEntropy, kernels, Rng, Tensor } from '../src/index.js';
+import { backward, BufferArena, createModel, crossEntropy, kernels, Rng, Tensor } from '../src/index.js';
 import { createPruningPolicy } from '../src/sparse/index.js';
 import { SGD } from '../src/optim/sgd.js';
 
@@ -15,15 +16,21 @@ const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 
 const policy = createPruningPolicy({ policy: 'normal', rate: 0.9, seed: 1, exclude: [] });
 const uninstall = policy.install();
 const rng = new Rng(11);
-for (let s = 0; s < 2; s++) {
+const arena = process.env.LEANTRAIN_TEST_ARENA === '1' ? new BufferArena() : null;
+for (let s = 0; s < 3; s++) {
   const x = Tensor.randn([4, 3, 32, 32], rng);
   const labels = Int32Array.from({ length: 4 }, () => rng.int(10));
-  policy.beginStep(s);
-  const loss = crossEntropy(model.call(x), labels);
-  opt.zeroGrad();
-  backward(loss);
-  opt.step();
+  const step = (): void => {
+    policy.beginStep(s);
+    const loss = crossEntropy(model.call(x), labels);
+    opt.zeroGrad();
+    backward(loss);
+    opt.step();
+  };
+  if (arena) arena.run(step);
+  else step();
 }
+if (arena && arena.stats.reused === 0) throw new Error('the arena reused no buffer: the test would prove nothing');
 uninstall();
 model.eval();
 const logits = model.call(Tensor.randn([2, 3, 32, 32], rng));

@@ -11,8 +11,13 @@ import { allocUninit } from '../src/core/dtype.js';
 
 const CHILD = fileURLToPath(new URL('./poison-empty.child.js', import.meta.url));
 
-function run(poison: boolean): number[] {
-  const env = { ...process.env, LEANTRAIN_QUIET: '1', LEANTRAIN_POISON_EMPTY: poison ? '1' : '0' };
+function run(poison: boolean, arena = false): number[] {
+  const env = {
+    ...process.env,
+    LEANTRAIN_QUIET: '1',
+    LEANTRAIN_POISON_EMPTY: poison ? '1' : '0',
+    LEANTRAIN_TEST_ARENA: arena ? '1' : '0',
+  };
   const r = spawnSync(process.execPath, [CHILD], { encoding: 'utf8', env });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as number[];
@@ -23,6 +28,10 @@ test('training gives the same result whether Tensor.empty storage is NaN or not'
   const poisoned = run(true);
   assert.ok(plain.every(Number.isFinite), 'finite without poison');
   assert.deepEqual(poisoned, plain);
+});
+
+test('training gives the same result when each step recycles the previous step\'s storage (BufferArena)', () => {
+  assert.deepEqual(run(false, true), run(false));
 });
 
 test('allocUninit: right type and length; small sizes are zeroed arrays', () => {

@@ -17,6 +17,7 @@ import { loadDataset } from '../data/registry.js';
 import { transformBatch, transformPreset } from '../data/transforms.js';
 import { createModel, modelInfo } from '../models/index.js';
 import type { Module } from '../nn/module.js';
+import { BufferArena } from '../core/arena.js';
 import { crossEntropy } from '../ops/loss.js';
 import { SGD } from '../optim/sgd.js';
 import { createPruningPolicy, type PruningOptions } from '../sparse/index.js';
@@ -117,13 +118,15 @@ export function prepareBench(o: SparseBenchSetup, what: string): WarmModel {
   if (o.initFrom !== undefined) loadWeights(model, o.initFrom);
   model.train();
   const optimizer = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
-  const trainStep = (s: number): void => {
-    const { x, labels } = images.batchAt(s);
-    const loss = crossEntropy(model.call(x), labels);
-    optimizer.zeroGrad();
-    backward(loss);
-    optimizer.step();
-  };
+  const arena = new BufferArena(); // as in training: op outputs recycled from step to step
+  const trainStep = (s: number): void =>
+    arena.run(() => {
+      const { x, labels } = images.batchAt(s);
+      const loss = crossEntropy(model.call(x), labels);
+      optimizer.zeroGrad();
+      backward(loss);
+      optimizer.step();
+    });
   const warmup = o.warmup ?? 3;
   for (let s = 0; s < warmup; s++) {
     o.log?.(`[bench] dense warm-up step ${s + 1}/${warmup}`);

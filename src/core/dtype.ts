@@ -1,3 +1,5 @@
+import { activeArena } from './arena.js';
+
 /** Element types. float32 is the fast path everywhere; float64 exists for gradient checks on the ref backend. */
 export type DType = 'float32' | 'float64';
 
@@ -15,12 +17,14 @@ const UNINIT_MIN_BYTES = 1 << 16;
 /**
  * Allocates storage of `size` elements of `dtype` whose contents are unspecified: for the
  * outputs of kernels that overwrite every element. Large blocks skip the zero-fill (a memset of
- * every op output was ~7% of a ResNet-20 training step).
+ * every op output was ~7% of a ResNet-20 training step). Inside `BufferArena.run` they come from
+ * the arena and are recycled when the run ends.
  */
 export function allocUninit(dtype: DType, size: number): FloatArray {
   const bytes = size * (dtype === 'float64' ? 8 : 4);
   if (bytes < UNINIT_MIN_BYTES) return allocFloat(dtype, size);
-  const buf = Buffer.allocUnsafeSlow(bytes).buffer;
+  const arena = activeArena();
+  const buf = arena !== null ? arena.take(bytes) : Buffer.allocUnsafeSlow(bytes).buffer;
   return dtype === 'float64' ? new Float64Array(buf, 0, size) : new Float32Array(buf, 0, size);
 }
 

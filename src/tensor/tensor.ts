@@ -4,7 +4,7 @@
  */
 import { allocFloat, allocUninit, dtypeOf, type DType, type FloatArray } from '../core/dtype.js';
 import { flags } from '../core/flags.js';
-import { ShapeError } from '../core/errors.js';
+import { LeantrainError, ShapeError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { formatShape, shapeSize, type Shape } from '../core/shape.js';
 
@@ -19,8 +19,8 @@ export interface GradFn {
 export class Tensor {
   /** Dimensions, outermost first (NCHW for images). */
   readonly shape: Shape;
-  /** Row-major storage; length equals the product of `shape`. */
-  readonly data: FloatArray;
+  private readonly storage: FloatArray;
+  private readonly numel: number;
   /** True for leaves that want `.grad`, and for outputs of recorded ops. */
   requiresGrad: boolean;
   /** Accumulated gradient of a leaf after `backward()`. */
@@ -37,16 +37,32 @@ export class Tensor {
     if (data.length !== size) {
       throw new ShapeError(`Tensor: data has ${data.length} elements, shape ${formatShape(shape)} needs ${size}`);
     }
-    this.data = data;
+    this.storage = data;
+    this.numel = size;
     this.shape = Object.freeze([...shape]);
     this.requiresGrad = requiresGrad;
   }
 
+  /**
+   * Row-major storage; length equals the product of `shape`. Throws if the storage was recycled
+   * (a tensor made inside a `BufferArena` run and used after the run ended).
+   */
+  get data(): FloatArray {
+    const d = this.storage;
+    if (d.length !== this.numel) {
+      throw new LeantrainError(
+        `tensor ${formatShape(this.shape)} was used after the BufferArena run that allocated it ended ` +
+          '(its storage is recycled for the next step); read or clone() what you need inside the run',
+      );
+    }
+    return d;
+  }
+
   get dtype(): DType {
-    return dtypeOf(this.data);
+    return dtypeOf(this.storage);
   }
   get size(): number {
-    return this.data.length;
+    return this.numel;
   }
   get ndim(): number {
     return this.shape.length;

@@ -1,4 +1,5 @@
 /** Evaluation: loss and top-1 accuracy of a model over a data loader, without recording a graph. */
+import { BufferArena } from '../core/arena.js';
 import { noGrad } from '../autograd/graph.js';
 import type { DataLoader } from '../data/index.js';
 import type { Module } from '../nn/module.js';
@@ -17,14 +18,17 @@ export async function evaluate(model: Module, loader: DataLoader): Promise<EvalR
   const wasTraining = model.training;
   model.eval();
   const meter = new EpochMeter();
+  const arena = new BufferArena();
   const t0 = performance.now();
   try {
     for await (const batch of loader.batches(0)) {
-      noGrad(() => {
-        const logits = model.call(batch.x);
-        const loss = crossEntropy(logits, batch.labels).item();
-        meter.add(loss, countCorrect(logits, batch.labels), batch.labels.length);
-      });
+      arena.run(() =>
+        noGrad(() => {
+          const logits = model.call(batch.x);
+          const loss = crossEntropy(logits, batch.labels).item();
+          meter.add(loss, countCorrect(logits, batch.labels), batch.labels.length);
+        }),
+      );
     }
   } finally {
     model.train(wasTraining);

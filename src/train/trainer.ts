@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { backward } from '../autograd/backward.js';
 import { LeantrainError } from '../core/errors.js';
+import { BufferArena } from '../core/arena.js';
 import { kernels } from '../backend/active.js';
 import { DataLoader, loadDataset, transformPreset, type Dataset } from '../data/index.js';
 import { createModel, modelInfo } from '../models/index.js';
@@ -144,6 +145,7 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
     const o = policy.options;
     info(`pruning: ${o.policy} ${o.rate} at conv outputs, exclude [${o.exclude.join(', ')}], dense warm-up ${o.warmupSteps} steps`);
   }
+  const arena = new BufferArena();
   const tStart = performance.now();
   let step = 0;
   let trainImages = 0;
@@ -161,17 +163,20 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
         waitMs += batch.waitMs;
         lr = schedule.lrAt(step);
         optimizer.lr = lr;
-        const logits = model.call(batch.x);
-        const loss = crossEntropy(logits, batch.labels);
-        optimizer.zeroGrad();
-        policy?.beginStep(step);
-        backward(loss);
-        optimizer.step();
-        const lossValue = loss.item();
+        // One arena run per step: its op outputs are recycled by the next step (no per-step
+        // allocation or GC pressure); only numbers leave the run.
+        const [lossValue, correct] = arena.run(() => {
+          const logits = model.call(batch.x);
+          const loss = crossEntropy(logits, batch.labels);
+          optimizer.zeroGrad();
+          policy?.beginStep(step);
+          backward(loss);
+          optimizer.step();
+          return [loss.item(), countCorrect(logits, batch.labels)];
+        });
         if (!Number.isFinite(lossValue)) {
           throw new LeantrainError(`training diverged: loss is ${lossValue} at epoch ${epoch}, step ${step} (lr ${lr}); try a lower --lr`);
         }
-        const correct = countCorrect(logits, batch.labels);
         const n = batch.labels.length;
         meter.add(lossValue, correct, n);
         b++;

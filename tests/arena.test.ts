@@ -1,0 +1,64 @@
+/** BufferArena: large op outputs of a run are recycled by the next run; stale tensors fail loudly. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BufferArena, LeantrainError, relu, Tensor } from '../src/index.js';
+
+const BIG = [4, 16, 32, 32]; // 256 KiB of float32: above allocUninit's 64 KiB arena threshold
+
+test('a second run with the same sizes reuses every buffer of the first', () => {
+  const arena = new BufferArena();
+  const step = (): number => {
+    const a = Tensor.empty(BIG);
+    a.data.fill(1);
+    const b = relu(a);
+    return b.data[7];
+  };
+  assert.equal(arena.run(step), 1);
+  const first = arena.stats;
+  assert.equal(first.allocated, 2);
+  assert.equal(first.buffers, 2);
+  assert.equal(arena.run(step), 1);
+  const second = arena.stats;
+  assert.equal(second.allocated, 2, 'no new buffer in the second run');
+  assert.equal(second.reused, 2);
+  assert.equal(second.runs, 2);
+});
+
+test('small tensors never come from the arena; a size class unused for two runs is released', () => {
+  const arena = new BufferArena();
+  arena.run(() => Tensor.empty([10]));
+  assert.equal(arena.stats.allocated, 0);
+  arena.run(() => Tensor.empty(BIG));
+  arena.run(() => Tensor.empty([2, 16, 32, 32]));
+  assert.equal(arena.stats.buffers, 2, 'the previous run\'s size is kept');
+  arena.run(() => Tensor.empty([2, 16, 32, 32]));
+  assert.equal(arena.stats.buffers, 1, 'the size last used two runs ago is dropped');
+  arena.clear();
+  assert.equal(arena.stats.bytes, 0);
+});
+
+test('a tensor used after its run ended throws a clear error instead of aliasing the next run', () => {
+  const arena = new BufferArena();
+  const stale = arena.run(() => Tensor.empty(BIG));
+  assert.equal(stale.size, 4 * 16 * 32 * 32, 'shape and size stay');
+  assert.throws(() => stale.data, (e: unknown) => e instanceof LeantrainError && /after the BufferArena run/.test(String(e)));
+  assert.throws(() => relu(stale), /after the BufferArena run/);
+  const kept = arena.run(() => Tensor.empty(BIG).clone());
+  assert.equal(kept.data.length, kept.size, 'a clone made inside the run survives');
+});
+
+test('run rejects async functions and nesting the same arena; another arena may nest', async () => {
+  const arena = new BufferArena();
+  assert.throws(() => arena.run(() => Promise.resolve(1)), /must be synchronous/);
+  assert.throws(() => arena.run(() => arena.run(() => 0)), /already running/);
+  const inner = new BufferArena();
+  const outerT = arena.run(() => {
+    const t = Tensor.empty(BIG);
+    inner.run(() => Tensor.empty(BIG));
+    assert.equal(t.data.length, t.size, 'the outer run\'s tensor is untouched by the inner run ending');
+    return t;
+  });
+  assert.throws(() => outerT.data, /after the BufferArena run/);
+  assert.equal(inner.stats.buffers, 1);
+  assert.equal(arena.stats.buffers, 1);
+});
