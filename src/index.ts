@@ -10,7 +10,9 @@ export * from './core/dtype.js';
 export * from './core/arena.js';
 export * from './core/shape.js';
 export { Rng, counterKey, counterUniform } from './core/rng.js';
-export type { Kernels, Conv2dDims, Pool2dDims, ChannelDims, LinearDims, SoftmaxDims } from './backend/kernels.js';
+export type {
+  Kernels, Conv2dDims, Pool2dDims, ChannelDims, LinearDims, SoftmaxDims, ShortcutDims, BatchNormEpilogue, BatchNormPrologue,
+} from './backend/kernels.js';
 export { kernels, useBackend, withBackend, withBackendAsync } from './backend/active.js';
 export { sparseCrossover, sparseLinearCrossover } from './backend/sparse_crossover.js';
 export { selectBackend, selectDefaultBackend, nativeBackend, refBackend, nativeLoadError } from './backends/select.js';

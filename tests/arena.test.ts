@@ -1,7 +1,7 @@
 /** BufferArena: large op outputs of a run are recycled by the next run; stale tensors fail loudly. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BufferArena, LeantrainError, relu, Tensor } from '../src/index.js';
+import { backward, BufferArena, LeantrainError, relu, Rng, shortcutPadA, Tensor } from '../src/index.js';
 
 const BIG = [4, 16, 32, 32]; // 256 KiB of float32: above allocUninit's 64 KiB arena threshold
 
@@ -61,4 +61,47 @@ test('run rejects async functions and nesting the same arena; another arena may 
   assert.throws(() => outerT.data, /after the BufferArena run/);
   assert.equal(inner.stats.buffers, 1);
   assert.equal(arena.stats.buffers, 1);
+});
+
+test('shortcutPadA writes every element of recycled storage (forward and backward)', () => {
+  const [N, C, H, W, K] = [4, 16, 32, 32, 32];
+  const arena = new BufferArena();
+  const rng = new Rng(5);
+  const x = Tensor.randn([N, C, H, W], rng);
+  x.requiresGrad = true;
+  const g = Tensor.randn([N, K, H / 2, W / 2], rng);
+  // First run: fill storage of both sizes with NaN; the second run gets it back.
+  arena.run(() => {
+    Tensor.empty([N, K, H / 2, W / 2]).data.fill(Number.NaN);
+    Tensor.empty([N, C, H, W]).data.fill(Number.NaN);
+  });
+  const y = arena.run(() => {
+    const out = shortcutPadA(x, K, 2);
+    backward(out, { grad: g });
+    return out.clone();
+  });
+  assert.ok(arena.stats.reused >= 2, 'the NaN-filled buffers were handed out again');
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < K; k++) {
+      for (let i = 0; i < (H / 2) * (W / 2); i++) {
+        const p = Math.floor(i / (W / 2));
+        const q = i % (W / 2);
+        const c = k - (K - C) / 2;
+        const want = c >= 0 && c < C ? x.data[((n * C + c) * H + 2 * p) * W + 2 * q] : 0;
+        assert.equal(y.data[((n * K + k) * (H / 2) + p) * (W / 2) + q], want);
+      }
+    }
+  }
+  const dx = x.grad!.data;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      for (let h = 0; h < H; h++) {
+        for (let w = 0; w < W; w++) {
+          const kept = h % 2 === 0 && w % 2 === 0;
+          const want = kept ? g.data[((n * K + c + (K - C) / 2) * (H / 2) + h / 2) * (W / 2) + w / 2] : 0;
+          assert.equal(dx[((n * C + c) * H + h) * W + w], want);
+        }
+      }
+    }
+  }
 });

@@ -173,7 +173,7 @@ test('resnet20 backward: every parameter gets a finite gradient; ops carry modul
       scopes.add(`${n.op}@${n.scope}`);
       for (const i of n.inputs) stack.push(i.gradFn);
     }
-    for (const want of ['conv2d@conv1', 'batchNorm2d@layer1.0.bn1', 'conv2d@layer2.0.conv1', 'linear@fc']) {
+    for (const want of ['conv2d@conv1', 'batchNorm2dRelu@layer1.0.bn1', 'batchNorm2dAddRelu@layer1.0.bn2', 'conv2d@layer2.0.conv1', 'linear@fc']) {
       assert.ok(scopes.has(want) || [...scopes].some((s) => s.toLowerCase() === want.toLowerCase()), `graph has ${want} (${shortcut})`);
     }
     assert.ok([...scopes].some((s) => s.endsWith('@layer3.0.shortcut') || s.endsWith('@layer3.0.shortcut.0')), `shortcut scope recorded (${shortcut})`);

@@ -72,6 +72,39 @@ export interface SoftmaxDims {
   classes: number;
 }
 
+/** Option-A shortcut: x is N x C x H x W, y is N x K x ceil(H/stride) x ceil(W/stride), K >= C. */
+export interface ShortcutDims {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  K: number;
+  stride: number;
+}
+
+/**
+ * What a batch-norm forward kernel fuses after the affine map: y = relu?(bn(x) + residual?).
+ * Absent or empty: plain batch norm.
+ */
+export interface BatchNormEpilogue {
+  /** Added to the normalised output (same layout as x), before the ReLU. */
+  residual?: FloatArray | null;
+  /** Apply max(., 0) to the result. */
+  relu?: boolean;
+}
+
+/**
+ * What a batch-norm backward kernel fuses before it: the ReLU backward of a fused forward. dy is
+ * the gradient of the fused output; it is masked by y > 0 into `dyMasked` (the gradient of the
+ * pre-activation sum, also the residual's gradient), and batch norm's backward runs on that.
+ */
+export interface BatchNormPrologue {
+  /** The fused forward's output (relu applied). */
+  y: FloatArray;
+  /** Receives dy where y > 0, else 0 (fully overwritten). */
+  dyMasked: FloatArray;
+}
+
 /** The kernels of one backend. See the file comment for the contracts. */
 export interface Kernels {
   /** 'native' or 'ref'. */
@@ -108,8 +141,9 @@ export interface Kernels {
     momentum: number,
     eps: number,
     d: ChannelDims,
+    epilogue?: BatchNormEpilogue,
   ): void;
-  /** Eval mode: y = gamma * (x - runningMean) / sqrt(runningVar + eps) + beta. */
+  /** Eval mode: y = gamma * (x - runningMean) / sqrt(runningVar + eps) + beta (then the epilogue). */
   batchNormForwardEval(
     x: FloatArray,
     gamma: FloatArray,
@@ -119,8 +153,12 @@ export interface Kernels {
     eps: number,
     y: FloatArray,
     d: ChannelDims,
+    epilogue?: BatchNormEpilogue,
   ): void;
-  /** Backward of training-mode batch norm: dx, dgamma, dbeta from dy and the saved statistics. */
+  /**
+   * Backward of training-mode batch norm: dx, dgamma, dbeta from dy and the saved statistics
+   * (with a prologue: from dy masked by the fused forward's ReLU).
+   */
   batchNormBackward(
     dy: FloatArray,
     x: FloatArray,
@@ -131,7 +169,14 @@ export interface Kernels {
     dgamma: FloatArray,
     dbeta: FloatArray,
     d: ChannelDims,
+    prologue?: BatchNormPrologue,
   ): void;
+
+  // ---- option-A shortcut (shortcut.ts) ----
+  /** y = x[:, :, ::stride, ::stride] with zero channels, floor((K-C)/2) before and the rest after. */
+  shortcutPadForward(x: FloatArray, y: FloatArray, d: ShortcutDims): void;
+  /** dx = dy of the kept channels scattered to the kept pixels, zeros elsewhere. */
+  shortcutPadBackward(dy: FloatArray, dx: FloatArray, d: ShortcutDims): void;
 
   // ---- elementwise (eltwise.ts), over n elements ----
   /** y = max(x, 0). */

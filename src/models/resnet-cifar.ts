@@ -17,7 +17,7 @@
 import { checkOption } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { BatchNorm2d, Conv2d, Flatten, Linear, AdaptiveAvgPool2d, Module, Sequential } from '../nn/index.js';
-import { add, relu, shortcutPadA } from '../ops/index.js';
+import { shortcutPadA } from '../ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** How a basic block matches shapes when its stride or width changes. */
@@ -76,10 +76,10 @@ export class CifarBasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = relu(this.bn1.call(this.conv1.call(x)));
-    out = this.bn2.call(this.conv2.call(out));
+    // BN + ReLU and BN + add + ReLU run as fused ops (batchNorm2dAct: same values, fewer passes).
+    const out = this.bn1.callAct(this.conv1.call(x));
     const sc = this.shortcut === null ? x : this.shortcut.call(x);
-    return relu(add(out, sc));
+    return this.bn2.callAct(this.conv2.call(out), { residual: sc });
   }
 }
 
@@ -132,7 +132,7 @@ export class CifarResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let y = relu(this.bn1.call(this.conv1.call(x)));
+    let y = this.bn1.callAct(this.conv1.call(x));
     y = this.layer3.call(this.layer2.call(this.layer1.call(y)));
     return this.fc.call(this.flatten.call(this.avgpool.call(y)));
   }

@@ -9,7 +9,6 @@
  */
 import { Rng } from '../core/rng.js';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Flatten, Linear, Module, ReLU, Sequential } from '../nn/index.js';
-import { add } from '../ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -24,14 +23,13 @@ export class BasicBlock extends Module {
   readonly bn2: BatchNorm2d;
   /** Null for the identity shortcut. */
   readonly downsample: Sequential | null;
-  private readonly relu: ReLU;
 
   constructor(inPlanes: number, planes: number, stride: number, rng: Rng) {
     super();
     const init = 'kaiming-fan-out';
     this.conv1 = this.registerModule('conv1', new Conv2d(inPlanes, planes, 3, { stride, padding: 1, bias: false, rng, init }));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(planes));
-    this.relu = this.registerModule('relu', new ReLU());
+    this.registerModule('relu', new ReLU()); // torchvision's module tree (the ReLU is fused into bn*.callAct)
     this.conv2 = this.registerModule('conv2', new Conv2d(planes, planes, 3, { padding: 1, bias: false, rng, init }));
     this.bn2 = this.registerModule('bn2', new BatchNorm2d(planes));
     this.downsample =
@@ -44,10 +42,10 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
-    out = this.bn2.call(this.conv2.call(out));
+    // BN + ReLU and BN + add + ReLU run as fused ops (batchNorm2dAct: same values, fewer passes).
+    const out = this.bn1.callAct(this.conv1.call(x));
     const identity = this.downsample === null ? x : this.downsample.call(x);
-    return this.relu.call(add(out, identity));
+    return this.bn2.callAct(this.conv2.call(out), { residual: identity });
   }
 }
 
@@ -71,7 +69,6 @@ export class ResNet extends Module {
   readonly layer3: Sequential;
   readonly layer4: Sequential;
   readonly fc: Linear;
-  private readonly relu: ReLU;
   private readonly avgpool: AdaptiveAvgPool2d;
   private readonly flatten: Flatten;
 
@@ -80,7 +77,7 @@ export class ResNet extends Module {
     const rng = new Rng(opts.seed);
     this.conv1 = this.registerModule('conv1', new Conv2d(opts.inChannels, 64, 3, { padding: 1, bias: false, rng, init: 'kaiming-fan-out' }));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(64));
-    this.relu = this.registerModule('relu', new ReLU());
+    this.registerModule('relu', new ReLU()); // torchvision's module tree (the ReLU is fused into bn*.callAct)
     let inPlanes = 64;
     const stage = (planes: number, blocks: number, stride: number): Sequential => {
       const s = new Sequential();
@@ -100,7 +97,7 @@ export class ResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let y = this.relu.call(this.bn1.call(this.conv1.call(x)));
+    let y = this.bn1.callAct(this.conv1.call(x));
     y = this.layer4.call(this.layer3.call(this.layer2.call(this.layer1.call(y))));
     return this.fc.call(this.flatten.call(this.avgpool.call(y)));
   }

@@ -33,6 +33,11 @@ export abstract class Module {
     return withScope(this.scopeName, () => this.forward(x));
   }
 
+  /** Runs `fn` inside this module's name scope (for call-like methods other than `call`). */
+  protected inScope<T>(fn: () => T): T {
+    return withScope(this.scopeName, fn);
+  }
+
   protected registerParameter(name: string, t: Tensor): Parameter {
     const p = t instanceof Parameter ? t : new Parameter(t);
     this.params.set(name, p);

@@ -7,7 +7,7 @@
  * Shapes: input [N, C, H, W] -> output [N, C, H, W].
  */
 import { checkOption } from '../core/errors.js';
-import { batchNorm2d } from '../ops/index.js';
+import { batchNorm2d, batchNorm2dAct, type BatchNorm2dOptions, type BatchNormActOptions } from '../ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { positiveInt } from './check.js';
 import { Module, type Parameter } from './module.js';
@@ -54,13 +54,27 @@ export class BatchNorm2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const y = batchNorm2d(x, this.weight, this.bias, this.runningMean, this.runningVar, {
-      training: this.training,
-      momentum: this.momentum,
-      eps: this.eps,
-    });
+    const y = batchNorm2d(x, this.weight, this.bias, this.runningMean, this.runningVar, this.options());
     // Counted after the op so a forward that throws on a bad shape does not count.
     if (this.training) this.numBatchesTracked.data[0] += 1;
     return y;
+  }
+
+  /**
+   * `relu(bn(x) + residual)` as one fused op (`batchNorm2dAct`; same values as the separate
+   * ops), in this module's scope. Blocks call it where a ReLU (and a residual add) follows.
+   * @param x [N, C, H, W]
+   * @param fuse residual [N, C, H, W] (optional), relu (default true)
+   */
+  callAct(x: Tensor, fuse: BatchNormActOptions = {}): Tensor {
+    return this.inScope(() => {
+      const y = batchNorm2dAct(x, this.weight, this.bias, this.runningMean, this.runningVar, this.options(), fuse);
+      if (this.training) this.numBatchesTracked.data[0] += 1;
+      return y;
+    });
+  }
+
+  private options(): BatchNorm2dOptions {
+    return { training: this.training, momentum: this.momentum, eps: this.eps };
   }
 }

@@ -1,8 +1,10 @@
 /**
  * Shape ops: reshape and flatten (views sharing storage) and the option-A ResNet shortcut
- * (strided subsampling plus zero channels, He et al. 2016), whose data movement is done in TS.
+ * (strided subsampling plus zero channels, He et al. 2016; kernels shortcutPadForward/Backward).
  */
 import { recordOp, type BackwardFn } from '../autograd/graph.js';
+import { kernels } from '../backend/active.js';
+import type { ShortcutDims } from '../backend/kernels.js';
 import { checkOption, checkShape } from '../core/errors.js';
 import { formatShape, shapeSize, type Shape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -88,44 +90,17 @@ export function shortcutPadA(x: Tensor, outChannels: number, stride: number): Te
     Number.isSafeInteger(outChannels) && outChannels >= C,
     () => `${op}: outChannels ${outChannels} must be an integer >= the input's ${C} channels (shape ${formatShape(x.shape)})`,
   );
-  const K = outChannels;
-  const P = Math.ceil(H / stride);
-  const Q = Math.ceil(W / stride);
-  const before = Math.floor((K - C) / 2);
-  const y = Tensor.zeros([N, K, P, Q], x.dtype);
-  const xd = x.data;
-  const yd = y.data;
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const xb = (n * C + c) * H * W;
-      const yb = (n * K + c + before) * P * Q;
-      for (let p = 0; p < P; p++) {
-        for (let q = 0; q < Q; q++) yd[yb + p * Q + q] = xd[xb + p * stride * W + q * stride];
-      }
-    }
-  }
-  return recordOp('shortcutPadA', [x], y, null, shortcutPadABackward(x.shape, K, stride));
+  const d: ShortcutDims = { N, C, H, W, K: outChannels, stride };
+  const y = Tensor.empty([N, outChannels, Math.ceil(H / stride), Math.ceil(W / stride)], x.dtype);
+  kernels().shortcutPadForward(x.data, y.data, d);
+  return recordOp('shortcutPadA', [x], y, null, shortcutPadABackward(x.shape, d));
 }
 
-/** Backward of shortcutPadA: scatters the gradient of the kept channels and pixels back to x. */
-function shortcutPadABackward(xShape: Shape, K: number, stride: number): BackwardFn {
-  const [N, C, H, W] = xShape;
-  const P = Math.ceil(H / stride);
-  const Q = Math.ceil(W / stride);
-  const before = Math.floor((K - C) / 2);
+/** Backward of shortcutPadA: the kept channels' gradient scattered back to the kept pixels. */
+function shortcutPadABackward(xShape: Shape, d: ShortcutDims): BackwardFn {
   return (_ctx, dy) => {
-    const dx = Tensor.zeros(xShape, dy.dtype);
-    const g = dy.data;
-    const dxd = dx.data;
-    for (let n = 0; n < N; n++) {
-      for (let c = 0; c < C; c++) {
-        const xb = (n * C + c) * H * W;
-        const yb = (n * K + c + before) * P * Q;
-        for (let p = 0; p < P; p++) {
-          for (let q = 0; q < Q; q++) dxd[xb + p * stride * W + q * stride] = g[yb + p * Q + q];
-        }
-      }
-    }
+    const dx = Tensor.empty(xShape, dy.dtype);
+    kernels().shortcutPadBackward(dy.data, dx.data, d);
     return [dx];
   };
 }

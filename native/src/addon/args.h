@@ -62,6 +62,13 @@ inline double num(const Napi::CallbackInfo& info, const char* kernel, int i) {
   return info[i].As<Napi::Number>().DoubleValue();
 }
 
+/** A boolean argument (false when absent). */
+inline bool flag(const Napi::CallbackInfo& info, const char* kernel, int i) {
+  if (info[i].IsUndefined()) return false;
+  if (!info[i].IsBoolean()) throw arg_error(info.Env(), kernel, i, "must be a boolean");
+  return info[i].As<Napi::Boolean>().Value();
+}
+
 /** Dims passed as an Int32Array of `count` non-negative entries. */
 inline const int32_t* dims(const Napi::CallbackInfo& info, const char* kernel, int i, int count) {
   const int32_t* d = i32(info, kernel, i, count);

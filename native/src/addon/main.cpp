@@ -152,7 +152,7 @@ static Napi::Value BatchNormForwardTrain(const Napi::CallbackInfo& info) {
   g_table->batchnorm_forward_train(f32(info, k, 0, n), f32(info, k, 1, d.C), f32(info, k, 2, d.C), f32(info, k, 3, n),
                                    f32(info, k, 4, d.C), f32(info, k, 5, d.C), f32(info, k, 6, d.C),
                                    f32(info, k, 7, d.C), static_cast<float>(num(info, k, 8)),
-                                   static_cast<float>(num(info, k, 9)), d);
+                                   static_cast<float>(num(info, k, 9)), d, f32(info, k, 11, n, true), flag(info, k, 12));
   return info.Env().Undefined();
 }
 
@@ -162,7 +162,7 @@ static Napi::Value BatchNormForwardEval(const Napi::CallbackInfo& info) {
   const int64_t n = prod({d.N, d.C, d.HW});
   g_table->batchnorm_forward_eval(f32(info, k, 0, n), f32(info, k, 1, d.C), f32(info, k, 2, d.C),
                                   f32(info, k, 3, d.C), f32(info, k, 4, d.C), static_cast<float>(num(info, k, 5)),
-                                  f32(info, k, 6, n), d);
+                                  f32(info, k, 6, n), d, f32(info, k, 8, n, true), flag(info, k, 9));
   return info.Env().Undefined();
 }
 
@@ -170,9 +170,38 @@ static Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
   const char* k = "batchNormBackward";
   ChannelDims d = channel_dims(dims(info, k, 8, 3));
   const int64_t n = prod({d.N, d.C, d.HW});
+  const float* y_relu = f32(info, k, 9, n, true);
+  float* dy_masked = f32(info, k, 10, n, true);
+  if ((y_relu == nullptr) != (dy_masked == nullptr)) {
+    throw arg_error(info.Env(), k, 10, "must be given exactly when argument 9 (the fused ReLU output) is");
+  }
   g_table->batchnorm_backward(f32(info, k, 0, n), f32(info, k, 1, n), f32(info, k, 2, d.C), f32(info, k, 3, d.C),
                               f32(info, k, 4, d.C), f32(info, k, 5, n), f32(info, k, 6, d.C), f32(info, k, 7, d.C),
-                              d);
+                              d, y_relu, dy_masked);
+  return info.Env().Undefined();
+}
+
+// ---- option-A shortcut ----
+static ShortcutDims shortcut_dims(const Napi::CallbackInfo& info, const char* k, int i) {
+  const int32_t* v = dims(info, k, i, 6);
+  const ShortcutDims d{v[0], v[1], v[2], v[3], v[4], v[5]};
+  if (d.stride < 1 || d.K < d.C) throw arg_error(info.Env(), k, i, "needs stride >= 1 and K >= C");
+  return d;
+}
+
+static Napi::Value ShortcutPadForward(const Napi::CallbackInfo& info) {
+  const char* k = "shortcutPadForward";
+  const ShortcutDims d = shortcut_dims(info, k, 2);
+  const int64_t P = (d.H + d.stride - 1) / d.stride, Q = (d.W + d.stride - 1) / d.stride;
+  g_table->shortcut_pad_forward(f32(info, k, 0, prod({d.N, d.C, d.H, d.W})), f32(info, k, 1, prod({d.N, d.K}) * P * Q), d);
+  return info.Env().Undefined();
+}
+
+static Napi::Value ShortcutPadBackward(const Napi::CallbackInfo& info) {
+  const char* k = "shortcutPadBackward";
+  const ShortcutDims d = shortcut_dims(info, k, 2);
+  const int64_t P = (d.H + d.stride - 1) / d.stride, Q = (d.W + d.stride - 1) / d.stride;
+  g_table->shortcut_pad_backward(f32(info, k, 0, prod({d.N, d.K}) * P * Q), f32(info, k, 1, prod({d.N, d.C, d.H, d.W})), d);
   return info.Env().Undefined();
 }
 
@@ -355,6 +384,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   reg("avgPool2dBackward", AvgPool2dBackward);
   reg("globalAvgPoolForward", GlobalAvgPoolForward);
   reg("globalAvgPoolBackward", GlobalAvgPoolBackward);
+  reg("shortcutPadForward", ShortcutPadForward);
+  reg("shortcutPadBackward", ShortcutPadBackward);
   reg("linearForward", LinearForward);
   reg("linearBackwardInput", LinearBackwardInput);
   reg("linearBackwardWeight", LinearBackwardWeight);

@@ -83,6 +83,27 @@ inline void affine(const float* x, float* y, int len, float g, float b) {
   if (i < len) store_partial(y + i, fmadd(load_partial(x + i, len - i), vg, vb), len - i);
 }
 
+/** y[i] = act(x[i] * g + b [+ res[i]]): the fused epilogue (res may be null; relu optional). */
+inline void affine_act(const float* x, const float* res, float* y, int len, float g, float b, bool relu) {
+  if (res == nullptr && !relu) {
+    affine(x, y, len, g, b);
+    return;
+  }
+  const vf vg = set1(g), vb = set1(b), z = zero();
+  int i = 0;
+  for (; i + VL <= len; i += VL) {
+    vf v = fmadd(load(x + i), vg, vb);
+    if (res != nullptr) v = add(v, load(res + i));
+    store(y + i, relu ? max(v, z) : v);
+  }
+  if (i < len) {
+    const int r = len - i;
+    vf v = fmadd(load_partial(x + i, r), vg, vb);
+    if (res != nullptr) v = add(v, load_partial(res + i, r));
+    store_partial(y + i, relu ? max(v, z) : v, r);
+  }
+}
+
 /** Mean and M2 of one plane: blocks of <= kBlock elements, two passes each, merged in float64. */
 inline Moments plane_moments(const float* plane, int hw) {
   Moments mo;
@@ -114,7 +135,7 @@ constexpr int64_t kParallelMin = 1 << 14;  // elements before a fork pays off
 
 void batchnorm_forward_train(const float* x, const float* gamma, const float* beta, float* y, float* save_mean,
                              float* save_invstd, float* running_mean, float* running_var, float momentum, float eps,
-                             const ChannelDims& d) {
+                             const ChannelDims& d, const float* residual, bool relu) {
   const int64_t planes = static_cast<int64_t>(d.N) * d.C, hw = d.HW, m = static_cast<int64_t>(d.N) * hw;
   const bool par = planes * hw >= kParallelMin;
   double* part = scratch(static_cast<size_t>(2 * planes + 2 * d.C));  // (mean, M2) per plane; (g, b) per channel
@@ -152,23 +173,36 @@ void batchnorm_forward_train(const float* x, const float* gamma, const float* be
 #pragma omp for schedule(static)
     for (int64_t pl = 0; pl < planes; pl++) {
       const int c = static_cast<int>(pl % d.C);
-      affine(x + pl * hw, y + pl * hw, d.HW, static_cast<float>(coef[2 * c]), static_cast<float>(coef[2 * c + 1]));
+      affine_act(x + pl * hw, residual != nullptr ? residual + pl * hw : nullptr, y + pl * hw, d.HW,
+                 static_cast<float>(coef[2 * c]), static_cast<float>(coef[2 * c + 1]), relu);
     }
   }
 }
 
 void batchnorm_forward_eval(const float* x, const float* gamma, const float* beta, const float* running_mean,
-                            const float* running_var, float eps, float* y, const ChannelDims& d) {
+                            const float* running_var, float eps, float* y, const ChannelDims& d, const float* residual,
+                            bool relu) {
   const int64_t planes = static_cast<int64_t>(d.N) * d.C;
 #pragma omp parallel for schedule(static) if (planes * d.HW >= 65536)
   for (int64_t pl = 0; pl < planes; pl++) {
     const int c = static_cast<int>(pl % d.C);
     const double g = gamma[c] / std::sqrt(static_cast<double>(running_var[c]) + eps);
-    affine(x + pl * d.HW, y + pl * d.HW, d.HW, static_cast<float>(g), static_cast<float>(beta[c] - running_mean[c] * g));
+    affine_act(x + pl * d.HW, residual != nullptr ? residual + pl * d.HW : nullptr, y + pl * d.HW, d.HW,
+               static_cast<float>(g), static_cast<float>(beta[c] - running_mean[c] * g), relu);
   }
 }
 
 namespace {
+
+/**
+ * The fused ReLU backward: g = dy where y > 0, else 0, written to `out` (len elements). The
+ * batch-norm backward then reads g instead of dy.
+ */
+inline void mask_relu(const float* dy, const float* y, float* out, int len) {
+  int i = 0;
+  for (; i + VL <= len; i += VL) store(out + i, select_pos(load(y + i), load(dy + i)));
+  for (; i < len; i++) out[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
 
 /** Adds sum(dy) and sum(dy * (x - mu)) over len elements, in float32 within the block. */
 inline void dy_sums(const float* dy, const float* x, int len, float mu, float& s_dy, float& s_dyx) {
@@ -199,7 +233,12 @@ inline void dy_sums(const float* dy, const float* x, int len, float mu, float& s
 }  // namespace
 
 void batchnorm_backward(const float* dy, const float* x, const float* gamma, const float* save_mean,
-                        const float* save_invstd, float* dx, float* dgamma, float* dbeta, const ChannelDims& d) {
+                        const float* save_invstd, float* dx, float* dgamma, float* dbeta, const ChannelDims& d,
+                        const float* y_relu, float* dy_masked) {
+  // Fused ReLU backward: the first pass masks dy by y > 0 into dy_masked (the gradient of the
+  // pre-activation sum, which a residual branch also needs); both passes then read dy_masked.
+  // Masking one plane right before summing it keeps it in L1 for the sums.
+  const bool fused = y_relu != nullptr;
   const int64_t planes = static_cast<int64_t>(d.N) * d.C, hw = d.HW, m = static_cast<int64_t>(d.N) * hw;
   const bool par = planes * hw >= kParallelMin;
   double* part = scratch(static_cast<size_t>(2 * planes + 3 * d.C));  // sums per plane; (A, B, C0) per channel
@@ -214,7 +253,12 @@ void batchnorm_backward(const float* dy, const float* x, const float* gamma, con
       for (int b = 0; b < d.HW; b += kBlock) {
         const int len = d.HW - b < kBlock ? d.HW - b : kBlock;
         float s, sx;
-        dy_sums(dy + pl * hw + b, x + pl * hw + b, len, mean, s, sx);
+        const float* g = dy + pl * hw + b;
+        if (fused) {
+          mask_relu(g, y_relu + pl * hw + b, dy_masked + pl * hw + b, len);
+          g = dy_masked + pl * hw + b;
+        }
+        dy_sums(g, x + pl * hw + b, len, mean, s, sx);
         s_dy += s;
         s_dyx += sx;
       }
@@ -245,7 +289,7 @@ void batchnorm_backward(const float* dy, const float* x, const float* gamma, con
       const double* cf = coef + 3 * (pl % d.C);
       const vf va = set1(static_cast<float>(cf[0])), vb = set1(static_cast<float>(cf[1]));
       const vf vc = set1(static_cast<float>(cf[2]));
-      const float* g = dy + pl * hw;
+      const float* g = (fused ? dy_masked : dy) + pl * hw;
       const float* xp = x + pl * hw;
       float* o = dx + pl * hw;
       int i = 0;

@@ -40,6 +40,11 @@ struct LinearDims {
   int N, IN, OUT;
 };
 
+/** Option-A shortcut: x N x C x H x W -> y N x K x ceil(H/stride) x ceil(W/stride), K >= C. */
+struct ShortcutDims {
+  int N, C, H, W, K, stride;
+};
+
 struct SoftmaxDims {
   int N, classes;
 };

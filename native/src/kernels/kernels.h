@@ -11,14 +11,18 @@ void conv2d_forward(const float* x, const float* w, const float* bias, float* y,
 void conv2d_backward_input(const float* dy, const float* w, float* dx, const Conv2dDims& d);
 void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* dbias, const Conv2dDims& d);
 
-// batchnorm.cpp
+// batchnorm.cpp. Fused epilogue (forward): y = relu?(bn(x) + residual?), residual nullable.
+// Fused prologue (backward): with y_relu (the fused output), dy is first masked by y_relu > 0 into
+// dy_masked (the gradient the residual branch receives), and batch norm runs on that.
 void batchnorm_forward_train(const float* x, const float* gamma, const float* beta, float* y, float* save_mean,
                              float* save_invstd, float* running_mean, float* running_var, float momentum, float eps,
-                             const ChannelDims& d);
+                             const ChannelDims& d, const float* residual, bool relu);
 void batchnorm_forward_eval(const float* x, const float* gamma, const float* beta, const float* running_mean,
-                            const float* running_var, float eps, float* y, const ChannelDims& d);
+                            const float* running_var, float eps, float* y, const ChannelDims& d, const float* residual,
+                            bool relu);
 void batchnorm_backward(const float* dy, const float* x, const float* gamma, const float* save_mean,
-                        const float* save_invstd, float* dx, float* dgamma, float* dbeta, const ChannelDims& d);
+                        const float* save_invstd, float* dx, float* dgamma, float* dbeta, const ChannelDims& d,
+                        const float* y_relu, float* dy_masked);
 
 // eltwise.cpp
 void relu_forward(const float* x, float* y, int64_t n);
@@ -50,6 +54,10 @@ double mean_abs(const float* g, int64_t n);
 // stats (nullable): [zeros of g, sum g^2, sum (out - g)^2], fixed-block float64 sums.
 int64_t prune_gradient(const float* g, float* out, int64_t n, float tau, bool stochastic, uint32_t key,
                        uint64_t offset, double* stats);
+
+// shortcut.cpp
+void shortcut_pad_forward(const float* x, float* y, const ShortcutDims& d);
+void shortcut_pad_backward(const float* dy, float* dx, const ShortcutDims& d);
 
 // sparse_conv.cpp
 void conv2d_backward_input_sparse(const float* dy, const float* w, float* dx, const Conv2dDims& d);

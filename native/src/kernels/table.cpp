@@ -37,6 +37,8 @@ const KernelTable& table() {
       conv2d_backward_weight_sparse,
       linear_backward_input_sparse,
       linear_backward_weight_sparse,
+      shortcut_pad_forward,
+      shortcut_pad_backward,
   };
   return t;
 }

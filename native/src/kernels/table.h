@@ -16,11 +16,13 @@ struct KernelTable {
   // batchnorm.cpp
   void (*batchnorm_forward_train)(const float* x, const float* gamma, const float* beta, float* y, float* save_mean,
                                   float* save_invstd, float* running_mean, float* running_var, float momentum,
-                                  float eps, const ChannelDims& d);
+                                  float eps, const ChannelDims& d, const float* residual, bool relu);
   void (*batchnorm_forward_eval)(const float* x, const float* gamma, const float* beta, const float* running_mean,
-                                 const float* running_var, float eps, float* y, const ChannelDims& d);
+                                 const float* running_var, float eps, float* y, const ChannelDims& d, const float* residual,
+                                 bool relu);
   void (*batchnorm_backward)(const float* dy, const float* x, const float* gamma, const float* save_mean,
-                             const float* save_invstd, float* dx, float* dgamma, float* dbeta, const ChannelDims& d);
+                             const float* save_invstd, float* dx, float* dgamma, float* dbeta, const ChannelDims& d,
+                             const float* y_relu, float* dy_masked);
   // eltwise.cpp
   void (*relu_forward)(const float* x, float* y, int64_t n);
   void (*relu_backward)(const float* dy, const float* y, float* dx, int64_t n);
@@ -52,6 +54,9 @@ struct KernelTable {
   // sparse_linear.cpp (linear backward over the non-zeros of a pruned dy)
   void (*linear_backward_input_sparse)(const float* dy, const float* w, float* dx, const LinearDims& d);
   void (*linear_backward_weight_sparse)(const float* x, const float* dy, float* dw, float* dbias, const LinearDims& d);
+  // shortcut.cpp
+  void (*shortcut_pad_forward)(const float* x, float* y, const ShortcutDims& d);
+  void (*shortcut_pad_backward)(const float* dy, float* dx, const ShortcutDims& d);
 };
 
 namespace isa_native {

@@ -32,10 +32,18 @@ export interface NativeAddon {
   conv2dBackwardWeight(x: F32, dy: F32, dw: F32, dbias: F32 | null, dims: Int32Array): void;
   batchNormForwardTrain(
     x: F32, gamma: F32, beta: F32, y: F32, saveMean: F32, saveInvStd: F32,
-    runningMean: F32, runningVar: F32, momentum: number, eps: number, dims: Int32Array,
+    runningMean: F32, runningVar: F32, momentum: number, eps: number, dims: Int32Array, residual: F32 | null, relu: boolean,
   ): void;
-  batchNormForwardEval(x: F32, gamma: F32, beta: F32, runningMean: F32, runningVar: F32, eps: number, y: F32, dims: Int32Array): void;
-  batchNormBackward(dy: F32, x: F32, gamma: F32, saveMean: F32, saveInvStd: F32, dx: F32, dgamma: F32, dbeta: F32, dims: Int32Array): void;
+  batchNormForwardEval(
+    x: F32, gamma: F32, beta: F32, runningMean: F32, runningVar: F32, eps: number, y: F32, dims: Int32Array,
+    residual: F32 | null, relu: boolean,
+  ): void;
+  batchNormBackward(
+    dy: F32, x: F32, gamma: F32, saveMean: F32, saveInvStd: F32, dx: F32, dgamma: F32, dbeta: F32, dims: Int32Array,
+    yRelu: F32 | null, dyMasked: F32 | null,
+  ): void;
+  shortcutPadForward(x: F32, y: F32, dims: Int32Array): void;
+  shortcutPadBackward(dy: F32, dx: F32, dims: Int32Array): void;
   reluForward(x: F32, y: F32, n: number): void;
   reluBackward(dy: F32, y: F32, dx: F32, n: number): void;
   add(a: F32, b: F32, out: F32, n: number): void;

@@ -6,6 +6,7 @@ import type { FloatArray } from '../../core/dtype.js';
 import { ShapeError, UnsupportedError } from '../../core/errors.js';
 import type {
   ChannelDims,
+  ShortcutDims,
   Conv2dDims,
   Kernels,
   LinearDims,
@@ -29,6 +30,7 @@ const poolDims = new Int32Array(12);
 const chanDims = new Int32Array(3);
 const linDims = new Int32Array(3);
 const smDims = new Int32Array(2);
+const scDims = new Int32Array(6);
 
 function conv(d: Conv2dDims): Int32Array {
   convDims.set([d.N, d.C, d.H, d.W, d.K, d.R, d.S, d.P, d.Q, d.strideH, d.strideW, d.padH, d.padW]);
@@ -41,6 +43,10 @@ function pool(d: Pool2dDims): Int32Array {
 function chan(d: ChannelDims): Int32Array {
   chanDims.set([d.N, d.C, d.HW]);
   return chanDims;
+}
+function shortcut(d: ShortcutDims): Int32Array {
+  scDims.set([d.N, d.C, d.H, d.W, d.K, d.stride]);
+  return scDims;
 }
 function lin(d: LinearDims): Int32Array {
   linDims.set([d.N, d.IN, d.OUT]);
@@ -92,24 +98,33 @@ export function createNativeBackend(a: NativeAddon): Kernels & NativeIsaControl 
         f32n(db, 'conv2dBackwardWeight', 'dbias'), conv(d),
       ),
 
-    batchNormForwardTrain: (x, g, b, y, sm_, si, rm, rv, mom, eps, d) => {
+    batchNormForwardTrain: (x, g, b, y, sm_, si, rm, rv, mom, eps, d, ep) => {
       const k = 'batchNormForwardTrain';
       a.batchNormForwardTrain(
         f32(x, k, 'x'), f32(g, k, 'gamma'), f32(b, k, 'beta'), f32(y, k, 'y'), f32(sm_, k, 'saveMean'),
         f32(si, k, 'saveInvStd'), f32(rm, k, 'runningMean'), f32(rv, k, 'runningVar'), mom, eps, chan(d),
+        f32n(ep?.residual ?? null, k, 'residual'), ep?.relu === true,
       );
     },
-    batchNormForwardEval: (x, g, b, rm, rv, eps, y, d) => {
+    batchNormForwardEval: (x, g, b, rm, rv, eps, y, d, ep) => {
       const k = 'batchNormForwardEval';
-      a.batchNormForwardEval(f32(x, k, 'x'), f32(g, k, 'gamma'), f32(b, k, 'beta'), f32(rm, k, 'runningMean'), f32(rv, k, 'runningVar'), eps, f32(y, k, 'y'), chan(d));
+      a.batchNormForwardEval(
+        f32(x, k, 'x'), f32(g, k, 'gamma'), f32(b, k, 'beta'), f32(rm, k, 'runningMean'), f32(rv, k, 'runningVar'), eps,
+        f32(y, k, 'y'), chan(d), f32n(ep?.residual ?? null, k, 'residual'), ep?.relu === true,
+      );
     },
-    batchNormBackward: (dy, x, g, sm_, si, dx, dg, db, d) => {
+    batchNormBackward: (dy, x, g, sm_, si, dx, dg, db, d, pro) => {
       const k = 'batchNormBackward';
       a.batchNormBackward(
         f32(dy, k, 'dy'), f32(x, k, 'x'), f32(g, k, 'gamma'), f32(sm_, k, 'saveMean'), f32(si, k, 'saveInvStd'),
         f32(dx, k, 'dx'), f32(dg, k, 'dgamma'), f32(db, k, 'dbeta'), chan(d),
+        pro ? f32(pro.y, k, 'y') : null, pro ? f32(pro.dyMasked, k, 'dyMasked') : null,
       );
     },
+    shortcutPadForward: (x, y, d) =>
+      a.shortcutPadForward(f32(x, 'shortcutPadForward', 'x'), f32(y, 'shortcutPadForward', 'y'), shortcut(d)),
+    shortcutPadBackward: (dy, dx, d) =>
+      a.shortcutPadBackward(f32(dy, 'shortcutPadBackward', 'dy'), f32(dx, 'shortcutPadBackward', 'dx'), shortcut(d)),
 
     reluForward: (x, y, n) => a.reluForward(f32(x, 'reluForward', 'x'), f32(y, 'reluForward', 'y'), n),
     reluBackward: (dy, y, dx, n) => a.reluBackward(f32(dy, 'reluBackward', 'dy'), f32(y, 'reluBackward', 'y'), f32(dx, 'reluBackward', 'dx'), n),

@@ -3,11 +3,23 @@
  * biased variance to normalise, unbiased variance in the running estimate).
  */
 import type { FloatArray } from '../../core/dtype.js';
-import type { ChannelDims } from '../../backend/kernels.js';
+import type { BatchNormEpilogue, BatchNormPrologue, ChannelDims } from '../../backend/kernels.js';
+
+/** Applies the fused epilogue in place: y = relu?(y + residual?). */
+function epilogueInPlace(y: FloatArray, n: number, ep: BatchNormEpilogue | undefined): void {
+  const res = ep?.residual ?? null;
+  const relu = ep?.relu === true;
+  if (res === null && !relu) return;
+  for (let i = 0; i < n; i++) {
+    const v = res !== null ? y[i] + res[i] : y[i];
+    y[i] = relu && !(v > 0) ? 0 : v;
+  }
+}
 
 export function batchNormForwardTrain(
   x: FloatArray, gamma: FloatArray, beta: FloatArray, y: FloatArray, saveMean: FloatArray, saveInvStd: FloatArray,
   runningMean: FloatArray, runningVar: FloatArray, momentum: number, eps: number, d: ChannelDims,
+  epilogue?: BatchNormEpilogue,
 ): void {
   const { N, C, HW } = d;
   const m = N * HW;
@@ -39,11 +51,12 @@ export function batchNormForwardTrain(
       for (let i = 0; i < HW; i++) y[base + i] = x[base + i] * g + b;
     }
   }
+  epilogueInPlace(y, N * C * HW, epilogue);
 }
 
 export function batchNormForwardEval(
   x: FloatArray, gamma: FloatArray, beta: FloatArray, runningMean: FloatArray, runningVar: FloatArray, eps: number,
-  y: FloatArray, d: ChannelDims,
+  y: FloatArray, d: ChannelDims, epilogue?: BatchNormEpilogue,
 ): void {
   const { N, C, HW } = d;
   for (let c = 0; c < C; c++) {
@@ -54,14 +67,20 @@ export function batchNormForwardEval(
       for (let i = 0; i < HW; i++) y[base + i] = x[base + i] * g + b;
     }
   }
+  epilogueInPlace(y, N * C * HW, epilogue);
 }
 
 export function batchNormBackward(
   dy: FloatArray, x: FloatArray, gamma: FloatArray, saveMean: FloatArray, saveInvStd: FloatArray, dx: FloatArray,
-  dgamma: FloatArray, dbeta: FloatArray, d: ChannelDims,
+  dgamma: FloatArray, dbeta: FloatArray, d: ChannelDims, prologue?: BatchNormPrologue,
 ): void {
   const { N, C, HW } = d;
   const m = N * HW;
+  if (prologue !== undefined) {
+    const { y, dyMasked } = prologue;
+    for (let i = 0; i < N * C * HW; i++) dyMasked[i] = y[i] > 0 ? dy[i] : 0;
+    dy = dyMasked;
+  }
   for (let c = 0; c < C; c++) {
     const mean = saveMean[c];
     const invStd = saveInvStd[c];
