@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import {
-  adaptiveAvgPool2d1, add, avgPool2d, batchNorm2d, conv2d, counterKey, crossEntropy, dropout, flatten, linear,
+  adaptiveAvgPool2d, adaptiveAvgPool2d1, add, avgPool2d, batchNorm2d, conv2d, counterKey, crossEntropy, dropout, flatten, linear,
   maxPool2d, refBackend, relu, reshape, Rng, shortcutPadA, Tensor, withBackend,
 } from '../src/index.js';
 import { gradcheck, leaf, leafAwayFromZero, leafDistinct } from './helpers/gradcheck.js';
@@ -131,6 +131,15 @@ test('shortcutPadA (stride 2 with channel padding, stride 1 odd padding)', onRef
   const x = leaf([2, 3, 5, 5], rng);
   gradcheck('shortcutPadA(7, 2)', () => shortcutPadA(x, 7, 2), { x });
   gradcheck('shortcutPadA(4, 1)', () => shortcutPadA(x, 4, 1), { x });
+}));
+
+test('adaptiveAvgPool2d: uneven and overlapping windows, enlarging, and the divisible (avgPool) path', onRef(() => {
+  const rng = new Rng(115);
+  const x = leaf([2, 3, 5, 7], rng);
+  gradcheck('adaptiveAvgPool2d([3, 4])', () => adaptiveAvgPool2d(x, [3, 4]), { x });
+  gradcheck('adaptiveAvgPool2d([6, 9])', () => adaptiveAvgPool2d(x, [6, 9]), { x });
+  const y = leaf([1, 2, 6, 4], rng);
+  gradcheck('adaptiveAvgPool2d([3, 2])', () => adaptiveAvgPool2d(y, [3, 2]), { y });
 }));
 
 test('dropout with a fixed key (deterministic mask)', onRef(() => {

@@ -16,6 +16,7 @@ import {
   Rng,
   ShapeError,
   Tensor,
+  withoutInit,
   type Module,
 } from '../src/index.js';
 import { assertClose } from './helpers/assert.js';
@@ -33,11 +34,11 @@ function sampleStd(a: ArrayLike<number>): number {
   return Math.sqrt(v / a.length);
 }
 
-/** ResNet-18 (default options) built once: 11M seeded draws take ~0.5 s per build. */
+/** ResNet-18 with the CIFAR stem (default options) built once: 11M seeded draws take ~0.5 s per build. */
 let resnet18: Module | null = null;
 function model(name: string): Module {
-  if (name !== 'resnet18') return createModel(name);
-  resnet18 ??= createModel('resnet18');
+  if (name !== 'resnet18_cifar') return createModel(name);
+  resnet18 ??= createModel('resnet18_cifar');
   return resnet18;
 }
 
@@ -52,10 +53,17 @@ function param(m: Module, name: string): Tensor {
 }
 
 test('model names and info', () => {
-  assert.deepEqual(modelNames(), ['lenet5', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110', 'resnet18']);
+  assert.deepEqual(modelNames(), [
+    'lenet5', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110',
+    'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152',
+    'resnet18_cifar', 'resnet34_cifar', 'resnet50_cifar', 'resnet101_cifar', 'resnet152_cifar', 'alexnet', 'alexnet_cifar',
+  ]);
+  assert.deepEqual(modelInfo('resnet50').inputShape, [3, 224, 224]);
+  assert.equal(modelInfo('resnet50').defaultNumClasses, 1000);
+  assert.equal(modelInfo('alexnet_cifar').defaultNumClasses, 10);
   assert.deepEqual(modelInfo('lenet5').inputShape, [1, 28, 28]);
   assert.deepEqual(modelInfo('resnet56').inputShape, [3, 32, 32]);
-  assert.equal(modelInfo('resnet18').defaultInChannels, 3);
+  assert.equal(modelInfo('resnet18_cifar').defaultInChannels, 3);
 });
 
 test('parameter counts match the CIFAR ResNet code and torchvision', () => {
@@ -65,7 +73,7 @@ test('parameter counts match the CIFAR ResNet code and torchvision', () => {
   // Option B adds 1x1 conv + BN at the two stage transitions: 16*32 + 64 + 32*64 + 128.
   assert.equal(createModel('resnet20', { shortcut: 'B' }).parameterCount(), 272_474);
   // torchvision resnet18 (11,689,512) with a 3x3 stem (-7,680) and 10 classes (-507,870).
-  assert.equal(model('resnet18').parameterCount(), 11_173_962);
+  assert.equal(model('resnet18_cifar').parameterCount(), 11_173_962);
   assert.equal(createModel('resnet20', { numClasses: 100 }).parameterCount(), 269_722 + 90 * 65);
 });
 
@@ -76,11 +84,11 @@ test('state dict names follow PyTorch', () => {
   );
 
   const a = createModel('resnet20').stateDict();
+  // PyTorch's state_dict order: each module's parameters, then its buffers, then its children.
   assert.deepEqual([...a.keys()].slice(0, 13), [
-    'conv1.weight', 'bn1.weight', 'bn1.bias',
+    'conv1.weight', 'bn1.weight', 'bn1.bias', 'bn1.running_mean', 'bn1.running_var', 'bn1.num_batches_tracked',
     'layer1.0.conv1.weight', 'layer1.0.bn1.weight', 'layer1.0.bn1.bias',
-    'layer1.0.conv2.weight', 'layer1.0.bn2.weight', 'layer1.0.bn2.bias',
-    'layer1.1.conv1.weight', 'layer1.1.bn1.weight', 'layer1.1.bn1.bias', 'layer1.1.conv2.weight',
+    'layer1.0.bn1.running_mean', 'layer1.0.bn1.running_var', 'layer1.0.bn1.num_batches_tracked', 'layer1.0.conv2.weight',
   ]);
   for (const k of ['layer3.2.conv2.weight', 'fc.weight', 'fc.bias', 'bn1.running_mean', 'layer2.0.bn2.num_batches_tracked']) assert.ok(a.has(k), k);
   assert.ok(![...a.keys()].some((k) => k.includes('shortcut')), 'option A shortcuts have no parameters');
@@ -90,13 +98,13 @@ test('state dict names follow PyTorch', () => {
   const b = createModel('resnet20', { shortcut: 'B' }).stateDict();
   assert.deepEqual([...b.keys()].filter((k) => k.includes('shortcut')), [
     'layer2.0.shortcut.0.weight', 'layer2.0.shortcut.1.weight', 'layer2.0.shortcut.1.bias',
-    'layer3.0.shortcut.0.weight', 'layer3.0.shortcut.1.weight', 'layer3.0.shortcut.1.bias',
     'layer2.0.shortcut.1.running_mean', 'layer2.0.shortcut.1.running_var', 'layer2.0.shortcut.1.num_batches_tracked',
+    'layer3.0.shortcut.0.weight', 'layer3.0.shortcut.1.weight', 'layer3.0.shortcut.1.bias',
     'layer3.0.shortcut.1.running_mean', 'layer3.0.shortcut.1.running_var', 'layer3.0.shortcut.1.num_batches_tracked',
   ]);
   assert.deepEqual([...b.get('layer3.0.shortcut.0.weight')!.shape], [64, 32, 1, 1]);
 
-  const r = model('resnet18').stateDict();
+  const r = model('resnet18_cifar').stateDict();
   assert.equal(r.size, 122, 'torchvision resnet18 has 122 state dict entries');
   assert.deepEqual([...r.keys()].filter((k) => k.includes('downsample') && k.endsWith('weight')), [
     'layer2.0.downsample.0.weight', 'layer2.0.downsample.1.weight',
@@ -110,7 +118,15 @@ test('state dict names follow PyTorch', () => {
 
 test('logits shapes at batch 2 for every model', () => {
   for (const name of modelNames()) {
-    assert.deepEqual([...model(name).call(input(name, 2)).shape], [2, 10], name);
+    const info = modelInfo(name);
+    if (info.inputShape[1] <= 32) {
+      assert.deepEqual([...model(name).call(input(name, 2)).shape], [2, 10], name);
+    } else {
+      // ImageNet forms: built without init (shapes only) and run at 64x64 to keep the test fast;
+      // AlexNet's adaptive 6x6 pool then sees a 1x1 map.
+      const m = withoutInit(() => createModel(name));
+      assert.deepEqual([...m.call(Tensor.randn([1, 3, 64, 64], new Rng(2))).shape], [1, info.defaultNumClasses], name);
+    }
   }
   assert.deepEqual([...createModel('resnet32', { numClasses: 100 }).call(input('resnet32', 2)).shape], [2, 100]);
   // LeNet-5 on 3x32x32 images: conv1 has no padding so fc1 still sees 16*5*5 features.
@@ -127,7 +143,7 @@ test('init: kaiming normal fan_in (CIFAR ResNets) and fan_out (ResNet-18); BN on
   assert.ok(param(c, 'layer1.0.bn1.bias').data.every((v) => v === 0));
   assert.ok(param(c, 'layer1.0.bn1.running_var').data.every((v) => v === 1));
 
-  const r = model('resnet18');
+  const r = model('resnet18_cifar');
   const w18 = param(r, 'layer1.0.conv1.weight'); // [64, 64, 3, 3], fan_out = 576
   const w18b = param(r, 'layer2.0.conv1.weight'); // [128, 64, 3, 3]: fan_out 1152 differs from fan_in 576
   const s18 = sampleStd(w18b.data);
@@ -198,18 +214,18 @@ test('bad input shapes give a ShapeError naming the layer', () => {
     () => createModel('lenet5').call(Tensor.zeros([2, 1, 32, 32])),
     (e: Error) => e instanceof ShapeError && /linear \(fc1\)/.test(e.message) && /576 features/.test(e.message),
   );
-  assert.throws(() => model('resnet18').call(Tensor.zeros([1, 3, 32, 32, 1])), (e: Error) => e instanceof ShapeError && /conv1/.test(e.message));
+  assert.throws(() => model('resnet18_cifar').call(Tensor.zeros([1, 3, 32, 32, 1])), (e: Error) => e instanceof ShapeError && /conv1/.test(e.message));
 });
 
 test('unknown names and bad options give OptionError', () => {
   assert.throws(
     () => createModel('resnet21'),
-    (e: Error) => e instanceof OptionError && /unknown model 'resnet21'/.test(e.message) && /lenet5, resnet20, resnet32, resnet44, resnet56, resnet110, resnet18/.test(e.message),
+    (e: Error) => e instanceof OptionError && /unknown model 'resnet21'/.test(e.message) && /lenet5, resnet20, resnet32, resnet44, resnet56, resnet110, resnet18, resnet34/.test(e.message),
   );
   assert.throws(() => modelInfo('vgg16'), (e: Error) => e instanceof OptionError && /known models/.test(e.message));
   assert.throws(() => createModel('resnet20', { numClasses: 0 }), (e: Error) => e instanceof OptionError && /numClasses/.test(e.message));
   assert.throws(() => createModel('lenet5', { inChannels: 1.5 }), /inChannels/);
   assert.throws(() => createModel('resnet20', { seed: -1 }), /seed/);
   assert.throws(() => createModel('resnet56', { shortcut: 'C' as 'A' }), (e: Error) => e instanceof OptionError && /shortcut must be 'A' or 'B'/.test(e.message));
-  assert.throws(() => createModel('resnet18', { shortcut: 'B' }), /shortcut applies to the CIFAR ResNets/);
+  assert.throws(() => createModel('resnet18_cifar', { shortcut: 'B' }), /shortcut applies to the CIFAR ResNets/);
 });

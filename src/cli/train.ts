@@ -11,7 +11,7 @@ export function addTrainCommand(program: Command): void {
   program
     .command('train')
     .description('train a CNN; with no options, LeNet-5 on the embedded MNIST digits (under a minute)')
-    .option('--model <name>', 'model: lenet5, resnet20/32/44/56/110, resnet18', d.model)
+    .option('--model <name>', 'model (leantrain models lists them): lenet5, resnet20/32/44/56/110, resnet18_cifar, alexnet_cifar, resnet18, ...', d.model)
     .option('--dataset <name>', 'digits (embedded), mnist, fashion-mnist, cifar10, cifar100', d.dataset)
     .option('--data-dir <dir>', 'directory with the data set files (official formats, raw or .gz)')
     .option('--epochs <n>', 'training epochs', intOption('--epochs'), d.epochs)

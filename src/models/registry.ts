@@ -1,16 +1,21 @@
 /**
  * The model zoo by name: createModel('resnet20', { numClasses: 10 }) builds a seeded model.
- * Names: lenet5, resnet20, resnet32, resnet44, resnet56, resnet110 (CIFAR ResNets of He et al.),
- * resnet18 (torchvision structure, CIFAR stem).
+ * Names (torchvision's spelling where torchvision has the model):
+ * - lenet5; resnet20, resnet32, resnet44, resnet56, resnet110 (CIFAR ResNets of He et al.);
+ * - resnet18, resnet34, resnet50, resnet101, resnet152 and alexnet: torchvision's ImageNet forms
+ *   (224x224 inputs, 1000 classes by default, same parameter names and counts);
+ * - resnet18_cifar ... resnet152_cifar (3x3 stride-1 stem, no max pool) and alexnet_cifar: the
+ *   usual 32x32 forms (10 classes by default).
  */
 import { checkOption } from '../core/errors.js';
 import type { Module } from '../nn/module.js';
+import { AlexNet } from './alexnet.js';
 import { LeNet5 } from './lenet.js';
 import { CifarResNet, type ShortcutOption } from './resnet-cifar.js';
 import { ResNet } from './resnet.js';
 
 export interface ModelOptions {
-  /** Number of classes (logits); default 10. */
+  /** Number of classes (logits); default modelInfo(name).defaultNumClasses (10, or 1000 for ImageNet forms). */
   numClasses?: number;
   /** Input channels; default from modelInfo(name).defaultInChannels. */
   inChannels?: number;
@@ -26,6 +31,8 @@ export interface ModelInfo {
   /** Default input [C, H, W]. */
   inputShape: [number, number, number];
   defaultInChannels: number;
+  /** Classes when the options do not say (10; 1000 for the ImageNet forms). */
+  defaultNumClasses: number;
 }
 
 interface Entry {
@@ -44,6 +51,7 @@ entries.set('lenet5', {
     description: 'LeNet-5 (ReLU, max pool): 2 convs + 3 fully connected layers; 1x28x28 inputs, or Cx32x32 with inChannels != 1',
     inputShape: [1, 28, 28],
     defaultInChannels: 1,
+    defaultNumClasses: 10,
   },
   hasShortcutOption: false,
   build: (o) => new LeNet5({ numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed }),
@@ -55,20 +63,68 @@ for (const depth of cifarDepths) {
       description: `CIFAR ResNet-${depth} of He et al. (3 stages x ${(depth - 2) / 6} basic blocks, 16/32/64 channels; shortcut A default, B = 1x1 conv + BN)`,
       inputShape: [3, 32, 32],
       defaultInChannels: 3,
+      defaultNumClasses: 10,
     },
     hasShortcutOption: true,
     build: (o) => new CifarResNet({ depth, numClasses: o.numClasses, inChannels: o.inChannels, shortcut: o.shortcut, seed: o.seed }),
   });
 }
-entries.set('resnet18', {
+const torchvisionResNets: [string, [number, number, number, number], 'basic' | 'bottleneck'][] = [
+  ['resnet18', [2, 2, 2, 2], 'basic'],
+  ['resnet34', [3, 4, 6, 3], 'basic'],
+  ['resnet50', [3, 4, 6, 3], 'bottleneck'],
+  ['resnet101', [3, 4, 23, 3], 'bottleneck'],
+  ['resnet152', [3, 8, 36, 3], 'bottleneck'],
+];
+for (const [name, layers, block] of torchvisionResNets) {
+  const depth = name.slice('resnet'.length);
+  const kind = block === 'basic' ? 'basic blocks' : 'bottlenecks';
+  entries.set(name, {
+    info: {
+      name,
+      description: `ResNet-${depth} as torchvision (${kind} ${layers.join('/')}; 7x7 stride-2 stem + max pool; 224x224 inputs)`,
+      inputShape: [3, 224, 224],
+      defaultInChannels: 3,
+      defaultNumClasses: 1000,
+    },
+    hasShortcutOption: false,
+    build: (o) => new ResNet({ layers, block, stem: 'imagenet', numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed }),
+  });
+}
+for (const [name, layers, block] of torchvisionResNets) {
+  entries.set(`${name}_cifar`, {
+    info: {
+      name: `${name}_cifar`,
+      description: `${name} with torchvision's names and a CIFAR stem: 3x3 stride-1 conv1, no max pool (32x32 inputs)`,
+      inputShape: [3, 32, 32],
+      defaultInChannels: 3,
+      defaultNumClasses: 10,
+    },
+    hasShortcutOption: false,
+    build: (o) => new ResNet({ layers, block, stem: 'cifar', numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed }),
+  });
+}
+entries.set('alexnet', {
   info: {
-    name: 'resnet18',
-    description: 'ResNet-18 (torchvision structure and names) with a CIFAR stem: 3x3 stride-1 conv1, no max pool',
-    inputShape: [3, 32, 32],
+    name: 'alexnet',
+    description: 'AlexNet as torchvision (5 convs, 3 fully connected layers with dropout; 224x224 inputs)',
+    inputShape: [3, 224, 224],
     defaultInChannels: 3,
+    defaultNumClasses: 1000,
   },
   hasShortcutOption: false,
-  build: (o) => new ResNet({ layers: [2, 2, 2, 2], numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed }),
+  build: (o) => new AlexNet({ form: 'imagenet', numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed }),
+});
+entries.set('alexnet_cifar', {
+  info: {
+    name: 'alexnet_cifar',
+    description: 'AlexNet for 32x32 inputs (the common CIFAR variant: 5 convs, 2x2 pools, one linear layer)',
+    inputShape: [3, 32, 32],
+    defaultInChannels: 3,
+    defaultNumClasses: 10,
+  },
+  hasShortcutOption: false,
+  build: (o) => new AlexNet({ form: 'cifar', numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed }),
 });
 
 /** Known model names, in a stable order. */
@@ -100,7 +156,7 @@ function checkCount(name: string, v: number): void {
 export function createModel(name: string, opts: ModelOptions = {}): Module {
   const e = entry(name);
   const o: Required<ModelOptions> = {
-    numClasses: opts.numClasses ?? 10,
+    numClasses: opts.numClasses ?? e.info.defaultNumClasses,
     inChannels: opts.inChannels ?? e.info.defaultInChannels,
     shortcut: opts.shortcut ?? 'A',
     seed: opts.seed ?? 0,

@@ -13,5 +13,5 @@ export type { Pool2dLayerOptions } from './pool.js';
 export { Sequential } from './container.js';
 export { Flatten, Identity } from './shape.js';
 export * as init from './init.js';
-export { kaimingNormal, kaimingUniform, calculateGain, computeFans } from './init.js';
+export { kaimingNormal, kaimingUniform, calculateGain, computeFans, withoutInit } from './init.js';
 export type { LayerInit, KaimingOptions, FanMode, Nonlinearity } from './init.js';

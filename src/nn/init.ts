@@ -81,14 +81,16 @@ export function kaimingUniform(t: Tensor, opts: KaimingOptions, rng: Rng): Tenso
 /** Fills `t` in place with U(lo, hi) draws. Returns `t`. */
 export function uniform(t: Tensor, lo: number, hi: number, rng: Rng): Tensor {
   checkOption(hi >= lo, () => `init: uniform needs lo <= hi, got [${lo}, ${hi}]`);
-  for (let i = 0; i < t.size; i++) t.data[i] = rng.uniform(lo, hi);
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) d[i] = rng.uniform(lo, hi);
   return t;
 }
 
 /** Fills `t` in place with N(mean, std^2) draws. Returns `t`. */
 export function normal(t: Tensor, mean: number, std: number, rng: Rng): Tensor {
   checkOption(std >= 0, () => `init: normal needs std >= 0, got ${std}`);
-  for (let i = 0; i < t.size; i++) t.data[i] = mean + std * rng.normal();
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) d[i] = mean + std * rng.normal();
   return t;
 }
 
@@ -117,8 +119,26 @@ export function ones(t: Tensor): Tensor {
  */
 export type LayerInit = 'pytorch' | 'kaiming-fan-in' | 'kaiming-fan-out';
 
+let skipInit = false;
+
+/**
+ * Runs `fn` (synchronous) with layer initialisation skipped: Conv2d and Linear weights stay zero
+ * and draw nothing. For uses that need shapes only (model summaries), where drawing 60M normals
+ * for resnet152 would take seconds.
+ */
+export function withoutInit<T>(fn: () => T): T {
+  const prev = skipInit;
+  skipInit = true;
+  try {
+    return fn();
+  } finally {
+    skipInit = prev;
+  }
+}
+
 /** Initialises a layer's weight (and bias) in place by `scheme`; weight draws first, then bias. */
 export function initLayer(weight: Tensor, bias: Tensor | null, scheme: LayerInit, rng: Rng): void {
+  if (skipInit) return;
   switch (scheme) {
     case 'pytorch':
       kaimingUniform(weight, { a: Math.sqrt(5) }, rng);

@@ -87,9 +87,17 @@ export abstract class Module {
     return out;
   }
 
-  /** Parameters and buffers by PyTorch-style name (shares storage: copy before mutating). */
+  /**
+   * Parameters and buffers by PyTorch-style name, in PyTorch's `state_dict()` order (each module's
+   * own parameters, then its own buffers, then its children, depth first). Shares storage: copy
+   * before mutating.
+   */
   stateDict(): Map<string, Tensor> {
-    return new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
+    const out = new Map<string, Tensor>();
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [n, t] of [...m.params, ...m.bufs]) out.set(prefix ? `${prefix}.${n}` : n, t);
+    }
+    return out;
   }
 
   /**

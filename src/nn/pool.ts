@@ -1,10 +1,10 @@
 /**
  * Pooling layers: MaxPool2d, AvgPool2d (windows of R x S, stride default = window) and
- * AdaptiveAvgPool2d(1) (global average pool).
- * Shapes: input [N, C, H, W] -> output [N, C, P, Q] ([N, C, 1, 1] for the global pool).
+ * AdaptiveAvgPool2d (any output size; 1 = global average pool).
+ * Shapes: input [N, C, H, W] -> output [N, C, P, Q].
  */
 import { checkOption } from '../core/errors.js';
-import { adaptiveAvgPool2d1, avgPool2d, maxPool2d } from '../ops/index.js';
+import { adaptiveAvgPool2d, adaptiveAvgPool2d1, avgPool2d, maxPool2d } from '../ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { nonNegativeInt, pairArg, positiveInt } from './check.js';
 import { Module } from './module.js';
@@ -62,19 +62,20 @@ export class AvgPool2d extends Pool2dBase {
 }
 
 /**
- * Adaptive average pool; only output size 1 (global average pool) is supported.
+ * Adaptive average pool to a fixed output size (PyTorch AdaptiveAvgPool2d; 1 = global average pool).
  * @example const gap = new AdaptiveAvgPool2d(1); // [N, C, H, W] -> [N, C, 1, 1]
+ * @example const pool = new AdaptiveAvgPool2d([6, 6]); // AlexNet: [N, 256, H, W] -> [N, 256, 6, 6]
  */
 export class AdaptiveAvgPool2d extends Module {
-  readonly outputSize = 1;
+  readonly outputSize: [number, number];
 
   constructor(outputSize: number | [number, number] = 1) {
     super();
-    const ok = typeof outputSize === 'number' ? outputSize === 1 : outputSize[0] === 1 && outputSize[1] === 1;
-    checkOption(ok, () => `AdaptiveAvgPool2d: only output size 1 (global average pool) is supported, got ${JSON.stringify(outputSize)}`);
+    this.outputSize = pairArg('AdaptiveAvgPool2d', 'outputSize', outputSize, positiveInt);
   }
 
   forward(x: Tensor): Tensor {
-    return adaptiveAvgPool2d1(x);
+    const [oh, ow] = this.outputSize;
+    return oh === 1 && ow === 1 ? adaptiveAvgPool2d1(x) : adaptiveAvgPool2d(x, this.outputSize);
   }
 }

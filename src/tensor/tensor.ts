@@ -133,14 +133,16 @@ export class Tensor {
   /** Standard normal values times `std`, from a seeded generator. */
   static randn(shape: Shape, rng: Rng, std = 1, dtype: DType = 'float32'): Tensor {
     const t = Tensor.zeros(shape, dtype);
-    for (let i = 0; i < t.size; i++) t.data[i] = rng.normal() * std;
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) d[i] = rng.normal() * std;
     return t;
   }
 
   /** Uniform values in [lo, hi), from a seeded generator. */
   static uniform(shape: Shape, rng: Rng, lo: number, hi: number, dtype: DType = 'float32'): Tensor {
     const t = Tensor.zeros(shape, dtype);
-    for (let i = 0; i < t.size; i++) t.data[i] = rng.uniform(lo, hi);
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) d[i] = rng.uniform(lo, hi);
     return t;
   }
 }
