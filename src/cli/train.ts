@@ -1,10 +1,10 @@
 /** `leantrain train`: parses options into a TrainConfig and runs the trainer. */
 import type { Command } from 'commander';
-import { DEFAULT_TRAIN_CONFIG, Progress, runTraining, type TrainConfig } from '../train/index.js';
+import { DEFAULT_TRAIN_CONFIG, Progress, readCheckpoint, runTraining, type TrainConfig } from '../train/index.js';
 import { choiceOption, intOption, numberOption } from './options.js';
 
-/** What commander hands the action: the config fields plus output flags. */
-type TrainFlags = TrainConfig & { json: boolean };
+/** What commander hands the action: the config fields plus output and resume flags. */
+type TrainFlags = TrainConfig & { json: boolean; resume?: string };
 
 export function addTrainCommand(program: Command): void {
   const d = DEFAULT_TRAIN_CONFIG;
@@ -31,6 +31,9 @@ export function addTrainCommand(program: Command): void {
     .option('--eval-batch-size <n>', 'batch size for evaluation', intOption('--eval-batch-size'), d.evalBatchSize)
     .option('--limit-batches <n>', 'stop each epoch after n batches (0 = all)', intOption('--limit-batches', 0), d.limitBatches)
     .option('--log-every <n>', 'write every n-th step to log.jsonl', intOption('--log-every'), d.logEvery)
+    .option('--checkpoint-every <n>', 'with --out: write checkpoint.safetensors (weights, optimizer, position) every n epochs and after the last; 0 = never', intOption('--checkpoint-every', 0), d.checkpointEvery)
+    .option('--resume <checkpoint>', 'continue a run from its checkpoint.safetensors (same options; --epochs, --out, --threads may change)')
+    .option('--init-from <file>', 'start from these weights: a safetensors state dict with PyTorch names (from PyTorch or a previous run)')
     .option('--prune <policy>', 'sparse back-propagation: prune conv-output gradients with normal | lognormal | topk | deterministic')
     .option('--prune-rate <p>', 'normal/deterministic: pruning rate p in [0, 1) (p is not the sparsity: density is measured)', numberOption('--prune-rate', -Infinity))
     .option('--sparsity <s>', 'lognormal: target zero fraction in [0, 1)', numberOption('--sparsity', -Infinity))
@@ -44,14 +47,23 @@ export function addTrainCommand(program: Command): void {
     .option('--prune-kernels <mode>', 'auto: sparse backward kernels below the measured crossover (default); dense: always dense')
     .option('--prune-stats-every <n>', 'measure natural zeros and relative error every n-th pruned step (default 1)', intOption('--prune-stats-every'))
     .option('--prune-log-steps', 'also write one log.jsonl record per pruned layer and step (tau, density, natural zeros, rel. error, prune and backward ms)')
-    .action(async (f: TrainFlags) => {
-      const { json, ...config } = f;
+    .action(async (f: TrainFlags, cmd: Command) => {
+      const { json, resume, ...given } = f;
+      let config: TrainConfig = given;
+      if (resume !== undefined) {
+        // The checkpoint's config, with the options given on this command line on top (the
+        // trainer then refuses changes other than --epochs, --out, --threads, ...).
+        const saved = readCheckpoint(resume).config;
+        const explicit = Object.fromEntries(Object.entries(given).filter(([k]) => cmd.getOptionValueSource(k) === 'cli'));
+        config = { ...saved, ...explicit };
+      }
       // With --json, stdout carries only the summary; everything human goes to stderr.
       const human = json ? process.stderr : process.stdout;
-      const summary = await runTraining(config, {
-        info: (line) => human.write(`${line}\n`),
-        progress: new Progress(human),
-      });
+      const summary = await runTraining(
+        config,
+        { info: (line) => human.write(`${line}\n`), progress: new Progress(human) },
+        { resume },
+      );
       if (json) {
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       } else {

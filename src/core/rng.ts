@@ -43,6 +43,12 @@ export function counterUniform(key: number, index: number): number {
   return (counterHash(key, index) >>> 8) / 16777216;
 }
 
+/** The state of an Rng: its four 32-bit words and the cached second normal. */
+export interface RngState {
+  s: number[];
+  spareNormal: number | null;
+}
+
 /** Sequential seeded generator (xoshiro128**), seeded through splitmix32. */
 export class Rng {
   private s0: number;
@@ -62,6 +68,22 @@ export class Rng {
     this.s2 = next();
     this.s3 = next();
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** The generator's full state (plain JSON), for checkpoints. */
+  state(): RngState {
+    return { s: [this.s0, this.s1, this.s2, this.s3], spareNormal: this.spareNormal };
+  }
+
+  /** Continues from a state returned by `state()`. */
+  setState(st: RngState): void {
+    const ok =
+      st !== null && typeof st === 'object' && Array.isArray(st.s) && st.s.length === 4 &&
+      st.s.every((v) => Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 32) &&
+      (st.spareNormal === null || typeof st.spareNormal === 'number');
+    if (!ok) throw new OptionError(`Rng.setState: not a generator state: ${JSON.stringify(st)}`);
+    [this.s0, this.s1, this.s2, this.s3] = st.s.map((v) => v | 0);
+    this.spareNormal = st.spareNormal;
   }
 
   /** Uniform 32-bit unsigned integer. */

@@ -2,8 +2,8 @@
  * Activation and regularisation layers without parameters: ReLU and Dropout.
  * Shapes: any -> same shape.
  */
-import { checkOption } from '../core/errors.js';
-import { counterKey, type Rng } from '../core/rng.js';
+import { checkOption, OptionError } from '../core/errors.js';
+import { counterKey, type Rng, type RngState } from '../core/rng.js';
 import { dropout, relu } from '../ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
@@ -41,6 +41,20 @@ export class Dropout extends Module {
     checkOption(Number.isFinite(p) && p >= 0 && p < 1, () => `Dropout: p must be in [0, 1), got ${String(p)}`);
     this.p = p;
     this.rng = opts.rng;
+  }
+
+  /** The mask generator's position: its Rng state and the forward count (for checkpoints). */
+  override extraState(): unknown {
+    return { rng: this.rng.state(), calls: this.calls };
+  }
+
+  override loadExtraState(state: unknown): void {
+    const st = state as { rng?: RngState; calls?: unknown } | null;
+    if (!st || st.rng === undefined || !Number.isInteger(st.calls) || (st.calls as number) < 0) {
+      throw new OptionError(`Dropout: extra state must be { rng, calls }, got ${JSON.stringify(state)}`);
+    }
+    this.rng.setState(st.rng);
+    this.calls = st.calls as number;
   }
 
   forward(x: Tensor): Tensor {

@@ -126,6 +126,19 @@ export abstract class Module {
     }
   }
 
+  /**
+   * State outside parameters and buffers that a training checkpoint must keep (as PyTorch's
+   * `get_extra_state`): plain JSON, or null when the module has none (the default).
+   */
+  extraState(): unknown {
+    return null;
+  }
+
+  /** Restores what `extraState()` returned. */
+  loadExtraState(state: unknown): void {
+    if (state !== null && state !== undefined) throw new ShapeError(`${this.constructor.name} has no extra state to load`);
+  }
+
   /** Sets training mode on this module and all children; returns this. */
   train(on = true): this {
     for (const [, m] of this.namedModules()) m.training = on;

@@ -144,6 +144,18 @@ const meanOf = (acc: [number, number]): number | null => (acc[1] > 0 ? acc[0] / 
 export class PruneAccumulator {
   private readonly sums = new Map<string, LayerSums>();
 
+  /** The sums as plain JSON (for training checkpoints). */
+  snapshot(): Record<string, LayerSums> {
+    return Object.fromEntries([...this.sums].map(([k, v]) => [k, structuredClone(v)]));
+  }
+
+  /** An accumulator continuing from `snapshot()`. */
+  static restore(snap: Record<string, LayerSums>): PruneAccumulator {
+    const a = new PruneAccumulator();
+    for (const [k, v] of Object.entries(snap)) a.sums.set(k, structuredClone(v));
+    return a;
+  }
+
   add(records: readonly PruneRecord[]): void {
     for (const r of records) {
       let a = this.sums.get(r.layer);

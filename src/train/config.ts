@@ -37,6 +37,10 @@ export interface TrainConfig extends PruneConfig {
   limitBatches: number;
   /** Log every n-th step to the JSONL log. */
   logEvery: number;
+  /** With `out`: write <out>/checkpoint.safetensors every n epochs and after the last (0 = never). */
+  checkpointEvery: number;
+  /** Start from these weights (a safetensors state dict with PyTorch names, e.g. from PyTorch or a previous run). */
+  initFrom?: string;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -55,6 +59,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   evalBatchSize: 500,
   limitBatches: 0,
   logEvery: 1,
+  checkpointEvery: 1,
 };
 
 function positiveInt(name: string, v: number): void {
@@ -79,6 +84,9 @@ export function validateTrainConfig(c: TrainConfig): void {
     throw new OptionError(`--limit-batches must be a non-negative integer, got ${c.limitBatches}`);
   }
   positiveInt('--log-every', c.logEvery);
+  if (!Number.isSafeInteger(c.checkpointEvery) || c.checkpointEvery < 0) {
+    throw new OptionError(`--checkpoint-every must be a non-negative integer, got ${c.checkpointEvery}`);
+  }
   if (c.optimizer !== 'sgd' && c.optimizer !== 'adamw') {
     throw new OptionError(`--optimizer must be 'sgd' or 'adamw', got '${c.optimizer}'`);
   }

@@ -1,5 +1,7 @@
-export { runTraining, loadSplits } from './trainer.js';
-export type { TrainSummary, EpochRecord, TrainHooks } from './trainer.js';
+export { runTraining, loadSplits, RESUME_MAY_CHANGE } from './trainer.js';
+export type { TrainSummary, EpochRecord, TrainHooks, RunOptions } from './trainer.js';
+export { readCheckpoint, writeCheckpoint, restoreCheckpoint } from './checkpoint.js';
+export type { Checkpoint, TrainerPosition } from './checkpoint.js';
 export { DEFAULT_TRAIN_CONFIG, validateTrainConfig } from './config.js';
 export type { TrainConfig } from './config.js';
 export { evaluate } from './evaluate.js';

@@ -18,8 +18,11 @@ export class RunLog {
   readonly logFile: string;
   readonly summaryFile: string;
 
-  /** Creates `dir` (and parents) and starts an empty log. */
-  constructor(readonly dir: string) {
+  /** Creates `dir` (and parents) and starts an empty log (or, with `append`, continues it: resume). */
+  constructor(
+    readonly dir: string,
+    append = false,
+  ) {
     try {
       mkdirSync(dir, { recursive: true });
     } catch (e) {
@@ -27,7 +30,7 @@ export class RunLog {
     }
     this.logFile = path.join(dir, 'log.jsonl');
     this.summaryFile = path.join(dir, 'summary.json');
-    writeFileSync(this.logFile, '');
+    if (!append) writeFileSync(this.logFile, '');
   }
 
   /** Appends one record (a step, an epoch, or an event) as a JSON line. */

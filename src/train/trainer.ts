@@ -7,7 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { backward } from '../autograd/backward.js';
-import { LeantrainError } from '../core/errors.js';
+import { LeantrainError, OptionError } from '../core/errors.js';
 import { BufferArena } from '../core/arena.js';
 import { kernels } from '../backend/active.js';
 import { DataLoader, loadDataset, transformPreset, type Dataset } from '../data/index.js';
@@ -19,7 +19,8 @@ import { evaluate, type EvalResult } from './evaluate.js';
 import { countCorrect, EpochMeter } from './metrics.js';
 import { Progress, formatDuration } from './progress.js';
 import { RunLog } from './runlog.js';
-import { writeSafetensors } from '../io/safetensors.js';
+import { loadWeights, writeSafetensors } from '../io/safetensors.js';
+import { readCheckpoint, restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { validateTrainConfig, type TrainConfig } from './config.js';
 import { createPruningPolicy, PruneAccumulator, type PruningPolicy } from '../sparse/index.js';
 import { formatPruningReport, pruningFromConfig, type PruningReport } from './pruning.js';
@@ -65,6 +66,18 @@ export interface TrainSummary {
   pruning?: PruningReport;
 }
 
+/** How to start a run. */
+export interface RunOptions {
+  /**
+   * Continue from this training checkpoint (written by a run with `out`): weights, optimizer
+   * state, position and statistics are restored and training continues with the next epoch,
+   * exactly as the uninterrupted run would (same seed, same config). `c` must be the config the
+   * checkpoint was written with, except epochs, out, threads, checkpointEvery, logEvery and
+   * evalBatchSize (see `resumeConfig`).
+   */
+  resume?: string;
+}
+
 export interface TrainHooks {
   /** Human-readable lines (dataset source, epoch results). */
   info?: (line: string) => void;
@@ -90,7 +103,7 @@ export function loadSplits(c: TrainConfig): { train: Dataset; test: Dataset } {
 }
 
 /** Trains per `c`; returns the summary (also written to <out>/summary.json when `out` is set). */
-export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promise<TrainSummary> {
+export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}, run: RunOptions = {}): Promise<TrainSummary> {
   // Everything that can be checked without the data is checked before loading it.
   validateTrainConfig(c);
   const schedSpec = parseSchedule(c.schedule);
@@ -107,7 +120,13 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
     seed: c.seed,
     ...(c.shortcut ? { shortcut: c.shortcut } : {}),
   });
+  if (c.initFrom !== undefined) loadWeights(model, c.initFrom);
   const optimizer = makeOptimizer(c, model);
+  const ck = run.resume !== undefined ? readCheckpoint(run.resume) : null;
+  if (ck !== null) {
+    checkResumeConfig(run.resume!, ck.config, c);
+    restoreCheckpoint(run.resume!, ck, model, optimizer);
+  }
   const trainLoader = new DataLoader(train, {
     batchSize: c.batchSize,
     shuffle: true,
@@ -125,7 +144,8 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
   const schedule = createSchedule(schedSpec, { baseLr: c.lr, epochs: c.epochs, stepsPerEpoch: batchesPerEpoch });
   // A warm-up given in epochs becomes steps once the batches per epoch are known.
   const pruning = pruneOpts && c.pruneWarmupEpochs !== undefined ? pruningFromConfig(c, c.seed, batchesPerEpoch) : pruneOpts;
-  const log = c.out ? new RunLog(c.out) : null;
+  const log = c.out ? new RunLog(c.out, ck !== null) : null;
+  const checkpointFile = c.out && c.checkpointEvery > 0 ? path.join(c.out, 'checkpoint.safetensors') : null;
 
   info(`data: ${train.source}`);
   info(`data: ${train.length} training and ${test.length} test images of ${train.imageShape.join('x')}, ${train.numClasses} classes`);
@@ -133,25 +153,31 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
     `model: ${c.model} (${model.parameterCount().toLocaleString('en-US')} parameters), backend ${k.name}, ` +
       `${k.threads()} thread(s), batch ${c.batchSize}, ${c.epochs} epochs, ${c.optimizer} lr ${c.lr} (${c.schedule})`,
   );
-  log?.write({ type: 'start', time: new Date().toISOString(), config: c, backend: k.name, threads: k.threads(), dataSource: train.source });
+  log?.write({
+    type: ck ? 'resume' : 'start', time: new Date().toISOString(), config: c, backend: k.name, threads: k.threads(), dataSource: train.source,
+    ...(ck ? { fromEpoch: ck.position.epoch, checkpoint: run.resume } : {}),
+  });
+  if (ck) info(`resume: from ${run.resume} after epoch ${ck.position.epoch} (step ${ck.position.step})`);
 
-  const history: EpochRecord[] = [];
+  const history: EpochRecord[] = ck ? (ck.position.history as EpochRecord[]) : [];
   // Pruning plugs into the autograd seam; the trainer only sets the step and collects stats.
   const policy: PruningPolicy | null = pruning ? createPruningPolicy(pruning) : null;
   const uninstallPolicy = policy ? policy.install() : null;
-  const pruneRun = new PruneAccumulator();
-  const prunePerEpoch: PruningReport['perEpoch'] = [];
+  const resumed = (ck?.position.extra ?? {}) as Partial<ResumeExtra>;
+  const pruneRun = resumed.pruneRun !== undefined ? PruneAccumulator.restore(resumed.pruneRun) : new PruneAccumulator();
+  const prunePerEpoch: PruningReport['perEpoch'] = resumed.prunePerEpoch ?? [];
   if (policy) {
     const o = policy.options;
     info(`pruning: ${o.policy} ${o.rate} at conv outputs, exclude [${o.exclude.join(', ')}], dense warm-up ${o.warmupSteps} steps`);
   }
   const arena = new BufferArena();
   const tStart = performance.now();
-  let step = 0;
-  let trainImages = 0;
-  let trainSecondsTotal = 0;
+  let step = ck?.position.step ?? 0;
+  let trainImages = resumed.trainImages ?? 0;
+  let trainSecondsTotal = resumed.trainSecondsTotal ?? 0;
+  const secondsBefore = resumed.totalSeconds ?? 0;
   try {
-    for (let epoch = 1; epoch <= c.epochs; epoch++) {
+    for (let epoch = (ck?.position.epoch ?? 0) + 1; epoch <= c.epochs; epoch++) {
       model.train();
       const meter = new EpochMeter();
       const tEpoch = performance.now();
@@ -241,6 +267,14 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
         `${formatDuration(rec.seconds)} (${rec.imagesPerSec.toFixed(0)} img/s, data wait ${rec.dataWaitSeconds.toFixed(2)} s)${pruneLine}`;
       if (hooks.progress) hooks.progress.line(line);
       else info(line);
+      if (checkpointFile !== null && (epoch % c.checkpointEvery === 0 || epoch === c.epochs)) {
+        const extra: ResumeExtra = {
+          trainImages, trainSecondsTotal, prunePerEpoch, pruneRun: pruneRun.snapshot(),
+          totalSeconds: secondsBefore + (performance.now() - tStart) / 1000,
+        };
+        writeCheckpoint(checkpointFile, { config: c, model, optimizer, position: { epoch, step, history, extra: { ...extra } } });
+        log?.write({ type: 'checkpoint', epoch, step, file: checkpointFile });
+      }
       hooks.onEpoch?.(rec, model);
     }
   } finally {
@@ -268,7 +302,7 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
     secondsPerEpoch: history.map((r) => r.seconds),
     meanSecondsPerEpoch: history.reduce((s, r) => s + r.seconds, 0) / history.length,
     imagesPerSec: trainImages / trainSecondsTotal,
-    totalSeconds: (performance.now() - tStart) / 1000,
+    totalSeconds: secondsBefore + (performance.now() - tStart) / 1000,
     history,
     config: c,
     machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), node: process.version },
@@ -282,6 +316,36 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}): Promi
   // The trained weights, PyTorch-style names (atomic write).
   if (c.out) writeSafetensors(path.join(c.out, 'model.safetensors'), model.stateDict(), { format: 'pt', model: c.model, framework: 'leantrain' });
   return summary;
+}
+
+/** What the trainer keeps in a checkpoint beside the history, for its summary. */
+interface ResumeExtra {
+  trainImages: number;
+  trainSecondsTotal: number;
+  totalSeconds: number;
+  prunePerEpoch: PruningReport['perEpoch'];
+  pruneRun: ReturnType<PruneAccumulator['snapshot']>;
+}
+
+/** Options a resumed run may change; every other one must equal the checkpoint's. */
+export const RESUME_MAY_CHANGE: readonly (keyof TrainConfig)[] = ['epochs', 'out', 'threads', 'checkpointEvery', 'logEvery', 'evalBatchSize'];
+
+/** OptionError listing the options of `c` that differ from the checkpoint's config (except RESUME_MAY_CHANGE). */
+function checkResumeConfig(file: string, saved: TrainConfig, c: TrainConfig): void {
+  const keys = new Set([...Object.keys(saved), ...Object.keys(c)] as (keyof TrainConfig)[]);
+  const diff: string[] = [];
+  for (const key of keys) {
+    if (RESUME_MAY_CHANGE.includes(key)) continue;
+    const a = JSON.stringify(saved[key]);
+    const b = JSON.stringify(c[key]);
+    if (a !== b) diff.push(`${key} ${b ?? 'unset'} (checkpoint: ${a ?? 'unset'})`);
+  }
+  if (diff.length > 0) {
+    throw new OptionError(
+      `--resume ${file}: the run's options differ from the checkpoint's: ${diff.join('; ')}. ` +
+        `A resumed run keeps its config; only ${RESUME_MAY_CHANGE.join(', ')} may change`,
+    );
+  }
 }
 
 function pruneHeader(p: PruningPolicy): Pick<PruningReport, 'policy' | 'rate' | 'exclude' | 'warmupSteps'> {
