@@ -8,6 +8,7 @@ import { LeantrainError } from '../core/errors.js';
 import { selectBackend } from '../backends/select.js';
 import '../index.js';
 import { addBenchCommand } from './bench.js';
+import { addExperimentCommand } from './experiment.js';
 import { addModelsCommand } from './models.js';
 import { choiceOption } from './options.js';
 import { addTrainCommand } from './train.js';
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   addTrainCommand(program);
   addBenchCommand(program);
   addModelsCommand(program);
+  addExperimentCommand(program);
   try {
     await program.parseAsync(argv);
     return 0;

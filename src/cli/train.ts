@@ -6,11 +6,10 @@ import { choiceOption, intOption, numberOption } from './options.js';
 /** What commander hands the action: the config fields plus output and resume flags. */
 type TrainFlags = TrainConfig & { json: boolean; resume?: string };
 
-export function addTrainCommand(program: Command): void {
+/** The training options `train` and `experiment` share (model, data, optimizer, schedule, seed, threads). */
+export function addCommonTrainingOptions(cmd: Command): Command {
   const d = DEFAULT_TRAIN_CONFIG;
-  program
-    .command('train')
-    .description('train a CNN; with no options, LeNet-5 on the embedded MNIST digits (under a minute)')
+  return cmd
     .option('--model <name>', 'model (leantrain models lists them): lenet5, resnet20/32/44/56/110, resnet18_cifar, alexnet_cifar, resnet18, ...', d.model)
     .option('--dataset <name>', 'digits (embedded), mnist, fashion-mnist, cifar10, cifar100', d.dataset)
     .option('--data-dir <dir>', 'directory with the data set files (official formats, raw or .gz)')
@@ -26,10 +25,17 @@ export function addTrainCommand(program: Command): void {
     .option('--no-augment', 'no random crop/flip on the training split')
     .option('--seed <n>', 'seed for init, data order and augmentation', intOption('--seed', 0), d.seed)
     .option('--threads <n>', 'kernel threads (default: all cores, or LEANTRAIN_THREADS)', intOption('--threads'))
+    .option('--eval-batch-size <n>', 'batch size for evaluation', intOption('--eval-batch-size'), d.evalBatchSize)
+    .option('--limit-batches <n>', 'stop each epoch after n batches (0 = all)', intOption('--limit-batches', 0), d.limitBatches);
+}
+
+export function addTrainCommand(program: Command): void {
+  const d = DEFAULT_TRAIN_CONFIG;
+  addCommonTrainingOptions(
+    program.command('train').description('train a CNN; with no options, LeNet-5 on the embedded MNIST digits (under a minute)'),
+  )
     .option('--out <dir>', 'write log.jsonl and summary.json here')
     .option('--json', 'print the summary as JSON on stdout (progress goes to stderr)', false)
-    .option('--eval-batch-size <n>', 'batch size for evaluation', intOption('--eval-batch-size'), d.evalBatchSize)
-    .option('--limit-batches <n>', 'stop each epoch after n batches (0 = all)', intOption('--limit-batches', 0), d.limitBatches)
     .option('--log-every <n>', 'write every n-th step to log.jsonl', intOption('--log-every'), d.logEvery)
     .option('--checkpoint-every <n>', 'with --out: write checkpoint.safetensors (weights, optimizer, position) every n epochs and after the last; 0 = never', intOption('--checkpoint-every', 0), d.checkpointEvery)
     .option('--resume <checkpoint>', 'continue a run from its checkpoint.safetensors (same options; --epochs, --out, --threads may change)')
