@@ -34,3 +34,4 @@ export * from './sparse/index.js';
 
 setDefaultBackendProvider(selectDefaultBackend);
 export { readSafetensors, writeSafetensors, loadWeights, type SafetensorsContent } from './io/safetensors.js';
+export { exportOnnx, type OnnxExportOptions, type OnnxExportInfo } from './onnx/export.js';

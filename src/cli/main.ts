@@ -9,6 +9,7 @@ import { selectBackend } from '../backends/select.js';
 import '../index.js';
 import { addBenchCommand } from './bench.js';
 import { addExperimentCommand } from './experiment.js';
+import { addExportCommand } from './export.js';
 import { addModelsCommand } from './models.js';
 import { choiceOption } from './options.js';
 import { addTrainCommand } from './train.js';
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
   addBenchCommand(program);
   addModelsCommand(program);
   addExperimentCommand(program);
+  addExportCommand(program);
   try {
     await program.parseAsync(argv);
     return 0;

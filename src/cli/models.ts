@@ -11,7 +11,7 @@ interface ModelsFlags {
 }
 
 /** Parses '3x224x224' into [C, H, W]. */
-function shapeOption(v: string): [number, number, number] {
+export function shapeOption(v: string): [number, number, number] {
   const parts = v.split('x').map(Number);
   if (parts.length !== 3 || !parts.every((n) => Number.isSafeInteger(n) && n > 0)) {
     throw new OptionError(`--input must be C x H x W as positive integers, e.g. 3x224x224, got '${v}'`);

@@ -109,20 +109,22 @@ export abstract class Module {
     if (strict) {
       const missing = [...own.keys()].filter((k) => !state.has(k));
       const unexpected = [...state.keys()].filter((k) => !own.has(k));
-      if (missing.length || unexpected.length) {
-        throw new ShapeError(
-          `loadStateDict: ${missing.length ? `missing ${missing.join(', ')}` : ''}` +
-            `${missing.length && unexpected.length ? '; ' : ''}${unexpected.length ? `unexpected ${unexpected.join(', ')}` : ''}`,
-        );
-      }
+      const list = (what: string, names: string[]): string =>
+        `${names.length} ${what}: ${names.slice(0, 12).join(', ')}${names.length > 12 ? `, ... (${names.length - 12} more)` : ''}`;
+      const parts = [...(missing.length ? [list('missing', missing)] : []), ...(unexpected.length ? [list('unexpected', unexpected)] : [])];
+      if (parts.length) throw new ShapeError(`loadStateDict: ${parts.join('; ')}`);
+    }
+    // Every shape is checked before anything is copied: a mismatch leaves the model unchanged.
+    const wrong = [...own].filter(([k, t]) => state.has(k) && !shapesEqual(state.get(k)!.shape, t.shape));
+    if (wrong.length) {
+      throw new ShapeError(
+        `loadStateDict: ${wrong.length} mis-shaped: ` +
+          wrong.slice(0, 12).map(([k, t]) => `'${k}' has shape ${formatShape(state.get(k)!.shape)}, the model expects ${formatShape(t.shape)}`).join('; '),
+      );
     }
     for (const [k, t] of own) {
       const src = state.get(k);
-      if (src === undefined) continue;
-      if (!shapesEqual(src.shape, t.shape)) {
-        throw new ShapeError(`loadStateDict: '${k}' has shape ${formatShape(src.shape)}, the model expects ${formatShape(t.shape)}`);
-      }
-      t.data.set(src.data);
+      if (src !== undefined) t.data.set(src.data);
     }
   }
 

@@ -3,15 +3,20 @@
  * summary.json, written atomically (temporary file, then rename) so a crash never leaves a
  * half-written summary.
  */
-import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataError } from '../core/errors.js';
 
 /** Writes `text` to `file` via a temporary file and a rename. */
-export function writeFileAtomic(file: string, text: string): void {
+export function writeFileAtomic(file: string, text: string | Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new DataError(`${file}: cannot write it (${(e as Error).message})`);
+  }
 }
 
 export class RunLog {
