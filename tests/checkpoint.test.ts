@@ -3,7 +3,8 @@
  * last checkpoint ends with the same weights, bit for bit, as the uninterrupted run (LeNet-5 on
  * the embedded digits, with activation-gradient pruning, so the pruning draws are covered too);
  * changed options, corrupt files and weights files given as checkpoints are clear errors;
- * --init-from starts from saved weights; Dropout's generator position survives a checkpoint.
+ * --init-from starts from saved weights; `leantrain eval` reports the checkpoint's accuracy and
+ * confusion matrix; Dropout's generator position survives a checkpoint.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,6 +73,20 @@ test('a run SIGKILLed mid-epoch and resumed ends with the uninterrupted run\'s w
     const init = run(['train', '--init-from', path.join(a, 'model.safetensors'), '--epochs', '1', '--lr', '0', '--weight-decay', '0', '--json']);
     assert.equal(init.code, 0, init.stderr);
     assert.equal(JSON.parse(init.stdout).finalTestAccuracy, sa.finalTestAccuracy);
+
+    // leantrain eval: the checkpoint's test accuracy and a consistent confusion matrix.
+    const ev = run(['eval', '--checkpoint', path.join(a, 'checkpoint.safetensors'), '--json']);
+    assert.equal(ev.code, 0, ev.stderr);
+    const e = JSON.parse(ev.stdout);
+    assert.equal(e.accuracy, sa.finalTestAccuracy);
+    const cells = (e.confusion as number[][]).flat();
+    assert.equal(cells.reduce((x, y) => x + y, 0), e.samples);
+    const diag = (e.confusion as number[][]).reduce((x, row, i) => x + row[i], 0);
+    assert.equal(diag / e.samples, e.accuracy);
+    assert.equal(e.perClass.length, 10);
+    const evw = run(['eval', '--weights', path.join(a, 'model.safetensors'), '--model', 'lenet5', '--dataset', 'digits', '--json']);
+    assert.equal(JSON.parse(evw.stdout).accuracy, sa.finalTestAccuracy, evw.stderr);
+    assert.match(run(['eval', '--weights', path.join(a, 'model.safetensors')]).stderr, /--model is required with --weights/);
 
     // A weights file is not a checkpoint; a truncated checkpoint is a clear error.
     assert.match(run(['train', '--resume', path.join(a, 'model.safetensors')]).stderr, /not a leantrain training checkpoint.*--init-from/);

@@ -9,6 +9,7 @@ import { selectBackend } from '../backends/select.js';
 import '../index.js';
 import { addBenchCommand } from './bench.js';
 import { addExperimentCommand } from './experiment.js';
+import { addEvalCommand } from './eval.js';
 import { addExportCommand } from './export.js';
 import { addModelsCommand } from './models.js';
 import { choiceOption } from './options.js';
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
   addModelsCommand(program);
   addExperimentCommand(program);
   addExportCommand(program);
+  addEvalCommand(program);
   try {
     await program.parseAsync(argv);
     return 0;

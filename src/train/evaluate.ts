@@ -4,17 +4,23 @@ import { noGrad } from '../autograd/graph.js';
 import type { DataLoader } from '../data/index.js';
 import type { Module } from '../nn/module.js';
 import { crossEntropy } from '../ops/index.js';
-import { countCorrect, EpochMeter } from './metrics.js';
+import { addToConfusion, countCorrect, EpochMeter } from './metrics.js';
 
 export interface EvalResult {
   loss: number;
   accuracy: number;
   samples: number;
   seconds: number;
+  /** With `confusion` requested: counts[true class][predicted class]. */
+  confusion?: number[][];
 }
 
-/** Runs `model` in eval mode over every batch of `loader` (epoch 0 order); restores the mode after. */
-export async function evaluate(model: Module, loader: DataLoader): Promise<EvalResult> {
+/**
+ * Runs `model` in eval mode over every batch of `loader` (epoch 0 order); restores the mode after.
+ * With `opts.confusion` (the number of classes) the result also has the confusion matrix.
+ */
+export async function evaluate(model: Module, loader: DataLoader, opts: { confusion?: number } = {}): Promise<EvalResult> {
+  const confusion = opts.confusion !== undefined ? Array.from({ length: opts.confusion }, () => new Array<number>(opts.confusion!).fill(0)) : undefined;
   const wasTraining = model.training;
   model.eval();
   const meter = new EpochMeter();
@@ -27,11 +33,12 @@ export async function evaluate(model: Module, loader: DataLoader): Promise<EvalR
           const logits = model.call(batch.x);
           const loss = crossEntropy(logits, batch.labels).item();
           meter.add(loss, countCorrect(logits, batch.labels), batch.labels.length);
+          if (confusion) addToConfusion(confusion, logits, batch.labels);
         }),
       );
     }
   } finally {
     model.train(wasTraining);
   }
-  return { loss: meter.loss, accuracy: meter.accuracy, samples: meter.samples, seconds: (performance.now() - t0) / 1000 };
+  return { loss: meter.loss, accuracy: meter.accuracy, samples: meter.samples, seconds: (performance.now() - t0) / 1000, ...(confusion ? { confusion } : {}) };
 }
