@@ -23,6 +23,7 @@ interface EvalFlags {
   batchSize: number;
   threads?: number;
   json: boolean;
+  imageSize?: number;
 }
 
 /** The confusion matrix as text: rows true class, columns predicted. */
@@ -42,13 +43,14 @@ export function addEvalCommand(program: Command): void {
     .option('--model <name>', 'model name (implied by --checkpoint)')
     .option('--dataset <name>', 'data set (default: the checkpoint\'s)')
     .option('--data-dir <dir>', 'data set directory (default: the checkpoint\'s)')
+    .option('--image-size <n>', 'imagefolder: stored image side (default: the checkpoint\'s, else 64)', intOption('--image-size', 8))
     .option('--split <name>', 'test or train', choiceOption('--split', ['test', 'train'] as const), 'test')
     .option('--batch-size <n>', 'evaluation batch size', intOption('--batch-size'), 500)
     .option('--threads <n>', 'kernel threads', intOption('--threads'))
     .option('--json', 'print JSON (accuracy, loss, perClass, confusion, classNames)', false)
     .action(async (f: EvalFlags) => {
       if ((f.checkpoint === undefined) === (f.weights === undefined)) throw new OptionError('give exactly one of --checkpoint or --weights');
-      let model = f.model, dataset = f.dataset, dataDir = f.dataDir, shortcut: 'A' | 'B' | undefined;
+      let model = f.model, dataset = f.dataset, dataDir = f.dataDir, shortcut: 'A' | 'B' | undefined, imageSize = f.imageSize;
       let state: Map<string, Tensor>;
       if (f.checkpoint !== undefined) {
         const ck = readCheckpoint(f.checkpoint);
@@ -56,13 +58,14 @@ export function addEvalCommand(program: Command): void {
         dataset ??= ck.config.dataset;
         if (dataDir === undefined && f.dataset === undefined) dataDir = ck.config.dataDir;
         shortcut = ck.config.shortcut;
+        imageSize ??= ck.config.imageSize;
         state = ck.model;
       } else {
         state = readSafetensors(f.weights!).tensors;
       }
       if (model === undefined) throw new OptionError('--model is required with --weights');
       if (dataset === undefined) throw new OptionError('--dataset is required with --weights');
-      const data = loadDataset(dataset, { split: f.split, dataDir });
+      const data = loadDataset(dataset, { split: f.split, dataDir, imageFolder: { storeSize: imageSize } });
       const m = createModel(model, {
         numClasses: stateDims(state).numClasses ?? data.numClasses, inChannels: data.imageShape[0], ...(shortcut ? { shortcut } : {}),
       });
@@ -72,7 +75,7 @@ export function addEvalCommand(program: Command): void {
       } catch (e) {
         throw new DataError(`${file}: does not fit ${model}: ${(e as Error).message}`);
       }
-      const loader = new DataLoader(data, { batchSize: f.batchSize, shuffle: false, seed: 0, transform: transformPreset(dataset, 'test') });
+      const loader = new DataLoader(data, { batchSize: f.batchSize, shuffle: false, seed: 0, transform: transformPreset(dataset, 'test', { imageSize }) });
       let r;
       try {
         r = await evaluate(m, loader, { confusion: data.numClasses });

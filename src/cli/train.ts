@@ -11,7 +11,9 @@ export function addCommonTrainingOptions(cmd: Command): Command {
   const d = DEFAULT_TRAIN_CONFIG;
   return cmd
     .option('--model <name>', 'model (leantrain models lists them): lenet5, resnet20/32/44/56/110, resnet18_cifar, alexnet_cifar, resnet18, ...', d.model)
-    .option('--dataset <name>', 'digits (embedded), mnist, fashion-mnist, cifar10, cifar100', d.dataset)
+    .option('--dataset <name>', 'digits (embedded), mnist, fashion-mnist, cifar10, cifar100, imagefolder (ROOT/train|val/<class>/<image>)', d.dataset)
+    .option('--image-size <n>', 'imagefolder: side the images are stored at (crops: 7/8 of it); default 64', intOption('--image-size', 8))
+    .option('--on-bad-image <what>', 'imagefolder: fail (default) or skip unreadable images, naming them', choiceOption('--on-bad-image', ['fail', 'skip'] as const))
     .option('--data-dir <dir>', 'directory with the data set files (official formats, raw or .gz)')
     .option('--epochs <n>', 'training epochs', intOption('--epochs'), d.epochs)
     .option('--batch-size <n>', 'mini-batch size', intOption('--batch-size'), d.batchSize)

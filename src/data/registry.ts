@@ -6,21 +6,24 @@ import { loadCifar10, loadCifar100 } from './cifar.js';
 import type { Dataset, Split } from './dataset.js';
 import { loadDigits } from './digits.js';
 import { loadIdxDataset } from './idx.js';
+import { loadImageFolder, type ImageFolderOptions } from './imagefolder.js';
 
 /** Names accepted by loadDataset. */
-export type DatasetName = 'digits' | 'mnist' | 'fashion-mnist' | 'cifar10' | 'cifar100';
+export type DatasetName = 'digits' | 'mnist' | 'fashion-mnist' | 'cifar10' | 'cifar100' | 'imagefolder';
 
 export interface LoadDatasetOptions {
   split: Split;
   /** Directory with the data set's files (or a parent holding it under its usual folder name). Not used by 'digits'. */
   dataDir?: string;
+  /** 'imagefolder' only: stored image side, unreadable-image policy, warnings. */
+  imageFolder?: ImageFolderOptions;
 }
 
 interface DatasetEntry {
   description: string;
   /** Files looked for in the data directory (for messages). */
   files: string;
-  load(split: Split, dataDir: string | undefined): Dataset;
+  load(split: Split, dataDir: string | undefined, opts: LoadDatasetOptions): Dataset;
 }
 
 function needDir(name: string, files: string, dataDir: string | undefined): string {
@@ -52,6 +55,11 @@ const REGISTRY: Record<DatasetName, DatasetEntry> = {
     description: 'CIFAR-10 binary: data_batch_1..5.bin + test_batch.bin, 50,000 + 10,000, 3x32x32',
     files: 'data_batch_1..5.bin and test_batch.bin (raw or .gz)',
     load: (split, dir) => loadCifar10(split, needDir('cifar10', 'data_batch_1..5.bin and test_batch.bin (raw or .gz)', dir)),
+  },
+  imagefolder: {
+    description: 'an image folder as torchvision ImageFolder: ROOT/train/<class>/<image> and ROOT/val/<class>/<image>, JPEG or PNG, stored at --image-size',
+    files: 'train/<class>/*.jpg|png and val/<class>/*.jpg|png',
+    load: (split, dir, o) => loadImageFolder(dir, split, o.imageFolder),
   },
   cifar100: {
     description: 'CIFAR-100 binary (fine labels): train.bin + test.bin, 50,000 + 10,000, 3x32x32',
@@ -92,5 +100,5 @@ export function loadDataset(name: string, opts: LoadDatasetOptions): Dataset {
   if (opts.split !== 'train' && opts.split !== 'test') {
     throw new OptionError(`loadDataset('${name}'): split must be 'train' or 'test', got '${String(opts.split)}'`);
   }
-  return REGISTRY[name].load(opts.split, opts.dataDir);
+  return REGISTRY[name].load(opts.split, opts.dataDir, opts);
 }

@@ -21,6 +21,14 @@ export interface TransformSpec {
   randomCrop?: { size: number; padding: number };
   /** Flip horizontally with probability 0.5. */
   hflip?: boolean;
+  /**
+   * torchvision RandomResizedCrop(size, scale, ratio): a random window of scale x the image area
+   * and aspect ratio in `ratio` (log-uniform; 10 tries, then the centre fallback), resampled
+   * bilinearly to size x size. Exclusive with randomCrop and centerCrop.
+   */
+  randomResizedCrop?: { size: number; scale: [number, number]; ratio: [number, number] };
+  /** torchvision CenterCrop(size) (pixels copied, no resampling). */
+  centerCrop?: { size: number };
 }
 
 /** Augmentation drawn for one image: crop offsets into the padded image, and the flip. */
@@ -38,7 +46,8 @@ export function augmentKey(seed: number, epoch: number): number {
 /** [C, OH, OW] produced by `spec` from images of `imageShape`. */
 export function transformedShape(imageShape: readonly [number, number, number], spec: TransformSpec): [number, number, number] {
   const [c, h, w] = imageShape;
-  return spec.randomCrop ? [c, spec.randomCrop.size, spec.randomCrop.size] : [c, h, w];
+  const size = spec.randomCrop?.size ?? spec.randomResizedCrop?.size ?? spec.centerCrop?.size;
+  return size !== undefined ? [c, size, size] : [c, h, w];
 }
 
 /** Throws OptionError (naming `where` and the field) unless `spec` fits images of `imageShape`. */
@@ -53,6 +62,19 @@ export function validateTransform(spec: TransformSpec, imageShape: readonly [num
       if (!arr.every((v) => Number.isFinite(v))) throw new OptionError(`${where}.normalize.${field}: values must be finite numbers, got ${JSON.stringify(arr)}`);
     }
     if (!std.every((v) => v > 0)) throw new OptionError(`${where}.normalize.std: values must be > 0, got ${JSON.stringify(std)}`);
+  }
+  if ([spec.randomCrop, spec.randomResizedCrop, spec.centerCrop].filter((x) => x !== undefined).length > 1) {
+    throw new OptionError(`${where}: randomCrop, randomResizedCrop and centerCrop are exclusive`);
+  }
+  if (spec.randomResizedCrop) {
+    const { size, scale, ratio } = spec.randomResizedCrop;
+    if (!Number.isInteger(size) || size < 1) throw new OptionError(`${where}.randomResizedCrop.size: must be a positive integer, got ${size}`);
+    if (!(scale[0] > 0 && scale[0] <= scale[1] && scale[1] <= 1)) throw new OptionError(`${where}.randomResizedCrop.scale: needs 0 < lo <= hi <= 1, got ${JSON.stringify(scale)}`);
+    if (!(ratio[0] > 0 && ratio[0] <= ratio[1])) throw new OptionError(`${where}.randomResizedCrop.ratio: needs 0 < lo <= hi, got ${JSON.stringify(ratio)}`);
+  }
+  if (spec.centerCrop) {
+    const { size } = spec.centerCrop;
+    if (!Number.isInteger(size) || size < 1 || size > h || size > w) throw new OptionError(`${where}.centerCrop.size: must be an integer in 1..${Math.min(h, w)}, got ${size}`);
   }
   if (spec.randomCrop) {
     const { size, padding } = spec.randomCrop;
@@ -119,6 +141,7 @@ export function transformBatch(
   if (dst.length !== indices.length * outSize) {
     throw new OptionError(`transformBatch: out has ${dst.length} floats, a batch of ${indices.length} x ${c}x${oh}x${ow} needs ${indices.length * outSize}`);
   }
+  if (spec.randomResizedCrop || spec.centerCrop) return resampleBatch(images, imageShape, indices, spec, key, dst);
   const tables = channelTables(c, spec);
   const count = images.length / imageSize;
   for (let b = 0; b < indices.length; b++) {
@@ -148,6 +171,74 @@ export function transformBatch(
   return dst;
 }
 
+/** The RandomResizedCrop window (top, left, height, width) of image `index`, as torchvision's get_params. */
+export function resizedCropWindow(key: number, index: number, h: number, w: number, scale: [number, number], ratio: [number, number]): [number, number, number, number] {
+  const k = counterKey(key, 7); // a stream of its own, beside the crop / flip draws of augmentParams
+  const area = h * w;
+  const [lr0, lr1] = [Math.log(ratio[0]), Math.log(ratio[1])];
+  for (let t = 0; t < 10; t++) {
+    const u = (j: number): number => counterUniform(k, index * 64 + t * 4 + j);
+    const target = area * (scale[0] + (scale[1] - scale[0]) * u(0));
+    const aspect = Math.exp(lr0 + (lr1 - lr0) * u(1));
+    const cw = Math.round(Math.sqrt(target * aspect));
+    const ch = Math.round(Math.sqrt(target / aspect));
+    if (cw > 0 && cw <= w && ch > 0 && ch <= h) {
+      return [Math.floor(u(2) * (h - ch + 1)), Math.floor(u(3) * (w - cw + 1)), ch, cw];
+    }
+  }
+  const inRatio = w / h;
+  let cw = w, ch = h;
+  if (inRatio < ratio[0]) ch = Math.round(w / ratio[0]);
+  else if (inRatio > ratio[1]) cw = Math.round(h * ratio[1]);
+  return [Math.floor((h - ch) / 2), Math.floor((w - cw) / 2), ch, cw];
+}
+
+/** transformBatch for randomResizedCrop (bilinear, align_corners false) and centerCrop, then flip and normalize. */
+function resampleBatch(
+  images: Uint8Array, imageShape: readonly [number, number, number], indices: Int32Array, spec: TransformSpec, key: number, dst: Float32Array,
+): Float32Array {
+  const [c, h, w] = imageShape;
+  const size = (spec.randomResizedCrop ?? spec.centerCrop)!.size;
+  const imageSize = c * h * w;
+  const outSize = c * size * size;
+  const count = images.length / imageSize;
+  const mean = spec.normalize?.mean ?? [0];
+  const std = spec.normalize?.std ?? [1];
+  const ys = new Float64Array(size), xs = new Float64Array(size);
+  for (let b = 0; b < indices.length; b++) {
+    const index = indices[b];
+    if (!(index >= 0 && index < count)) throw new OptionError(`transformBatch: index ${index} at batch position ${b} is outside 0..${count - 1}`);
+    const [top, left, ch, cw] = spec.randomResizedCrop
+      ? resizedCropWindow(key, index, h, w, spec.randomResizedCrop.scale, spec.randomResizedCrop.ratio)
+      : [Math.round((h - size) / 2), Math.round((w - size) / 2), size, size];
+    const flip = spec.hflip === true && counterUniform(key, index * 4 + 2) < 0.5;
+    for (let i = 0; i < size; i++) {
+      ys[i] = Math.min(Math.max(top + (i + 0.5) * (ch / size) - 0.5, top), top + ch - 1);
+      xs[i] = Math.min(Math.max(left + (i + 0.5) * (cw / size) - 0.5, left), left + cw - 1);
+    }
+    for (let chn = 0; chn < c; chn++) {
+      const m = mean[mean.length === 1 ? 0 : chn], sd = std[std.length === 1 ? 0 : chn];
+      const src = index * imageSize + chn * h * w;
+      let o = b * outSize + chn * size * size;
+      for (let y = 0; y < size; y++) {
+        const fy = ys[y], y0 = Math.floor(fy), y1 = Math.min(y0 + 1, h - 1), wy = fy - y0;
+        for (let x = 0; x < size; x++, o++) {
+          const fx = xs[flip ? size - 1 - x : x], x0 = Math.floor(fx), x1 = Math.min(x0 + 1, w - 1), wx = fx - x0;
+          const v =
+            (1 - wy) * ((1 - wx) * images[src + y0 * w + x0] + wx * images[src + y0 * w + x1]) +
+            wy * ((1 - wx) * images[src + y1 * w + x0] + wx * images[src + y1 * w + x1]);
+          dst[o] = (v / 255 - m) / sd;
+        }
+      }
+    }
+  }
+  return dst;
+}
+
+/** ImageNet normalization (torchvision's models' mean and std). */
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+export const IMAGENET_STD = [0.229, 0.224, 0.225];
+
 export const CIFAR10_MEAN = [0.4914, 0.4822, 0.4465];
 export const CIFAR10_STD = [0.247, 0.2435, 0.2616];
 export const CIFAR100_MEAN = [0.5071, 0.4865, 0.4409];
@@ -161,8 +252,10 @@ export const FASHION_MNIST_STD = [0.353];
  * The standard transform of a data set split. CIFAR train: randomCrop 32 pad 4 + hflip +
  * normalize; CIFAR test: normalize only (CIFAR-10 uses the CIFAR-10 mean/std, CIFAR-100 its own).
  * MNIST and digits: normalize with mean 0.1307, std 0.3081; Fashion-MNIST: 0.2860 / 0.3530.
+ * imagefolder: RandomResizedCrop(7/8 of the stored size, scale 0.08-1) + flip for training,
+ * CenterCrop of the same size for testing, ImageNet mean / std.
  */
-export function transformPreset(datasetName: string, split: Split): TransformSpec {
+export function transformPreset(datasetName: string, split: Split, opts: { imageSize?: number } = {}): TransformSpec {
   const cifar = (mean: number[], std: number[]): TransformSpec =>
     split === 'train'
       ? { randomCrop: { size: 32, padding: 4 }, hflip: true, normalize: { mean: [...mean], std: [...std] } }
@@ -182,7 +275,17 @@ export function transformPreset(datasetName: string, split: Split): TransformSpe
         : { normalize: { mean: [...MNIST_MEAN], std: [...MNIST_STD] } };
     case 'fashion-mnist':
       return { normalize: { mean: [...FASHION_MNIST_MEAN], std: [...FASHION_MNIST_STD] } };
+    case 'imagefolder': {
+      // ImageNet style: train RandomResizedCrop + flip, test CenterCrop (of the image stored at
+      // imageSize, i.e. Resize + CenterCrop); crops are 7/8 of the stored side (224 of 256).
+      const stored = opts.imageSize ?? 64;
+      const crop = Math.round((stored * 7) / 8);
+      const normalize = { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] };
+      return split === 'train'
+        ? { randomResizedCrop: { size: crop, scale: [0.08, 1], ratio: [3 / 4, 4 / 3] }, hflip: true, normalize }
+        : { centerCrop: { size: crop }, normalize };
+    }
     default:
-      throw new OptionError(`transformPreset: no preset for dataset '${datasetName}' (known: cifar10, cifar100, mnist, digits, fashion-mnist)`);
+      throw new OptionError(`transformPreset: no preset for dataset '${datasetName}' (known: cifar10, cifar100, mnist, digits, fashion-mnist, imagefolder)`);
   }
 }

@@ -142,7 +142,7 @@ async function gradientHistogram(
   const { train } = loadSplits(c);
   const model = createModel(c.model, { numClasses: train.numClasses, inChannels: train.imageShape[0], seed: c.seed, ...(c.shortcut ? { shortcut: c.shortcut } : {}) });
   loadWeights(model, path.join(c.out!, 'model.safetensors'));
-  const loader = new DataLoader(train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, transform: transformPreset(c.dataset, c.augment ? 'train' : 'test') });
+  const loader = new DataLoader(train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, transform: transformPreset(c.dataset, c.augment ? 'train' : 'test', { imageSize: c.imageSize }) });
   try {
     for await (const b of loader.batches(0)) {
       const g = captureGradient(model, b.x, b.labels, layer);

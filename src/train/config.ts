@@ -41,6 +41,10 @@ export interface TrainConfig extends PruneConfig {
   checkpointEvery: number;
   /** Start from these weights (a safetensors state dict with PyTorch names, e.g. from PyTorch or a previous run). */
   initFrom?: string;
+  /** 'imagefolder': side the images are stored at (crops are 7/8 of it); default 64. */
+  imageSize?: number;
+  /** 'imagefolder': an unreadable image fails the load ('fail', default) or is skipped with a warning. */
+  onBadImage?: 'fail' | 'skip';
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {

@@ -95,10 +95,11 @@ function makeOptimizer(c: TrainConfig, model: Module): Optimizer {
 }
 
 /** Loads the train and test splits named by the config. */
-export function loadSplits(c: TrainConfig): { train: Dataset; test: Dataset } {
+export function loadSplits(c: TrainConfig, warn?: (line: string) => void): { train: Dataset; test: Dataset } {
+  const imageFolder = { storeSize: c.imageSize, onBadImage: c.onBadImage, warn };
   return {
-    train: loadDataset(c.dataset, { split: 'train', dataDir: c.dataDir }),
-    test: loadDataset(c.dataset, { split: 'test', dataDir: c.dataDir }),
+    train: loadDataset(c.dataset, { split: 'train', dataDir: c.dataDir, imageFolder }),
+    test: loadDataset(c.dataset, { split: 'test', dataDir: c.dataDir, imageFolder }),
   };
 }
 
@@ -112,7 +113,7 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}, run: R
   const info = hooks.info ?? (() => {});
   const k = kernels();
   if (c.threads !== undefined) k.setThreads(c.threads);
-  const { train, test } = loadSplits(c);
+  const { train, test } = loadSplits(c, info);
   const [C] = train.imageShape;
   const model = createModel(c.model, {
     numClasses: train.numClasses,
@@ -131,14 +132,14 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}, run: R
     batchSize: c.batchSize,
     shuffle: true,
     seed: c.seed,
-    transform: transformPreset(c.dataset, c.augment ? 'train' : 'test'),
+    transform: transformPreset(c.dataset, c.augment ? 'train' : 'test', { imageSize: c.imageSize }),
     dropLast: false,
   });
   const testLoader = new DataLoader(test, {
     batchSize: c.evalBatchSize,
     shuffle: false,
     seed: c.seed,
-    transform: transformPreset(c.dataset, 'test'),
+    transform: transformPreset(c.dataset, 'test', { imageSize: c.imageSize }),
   });
   const batchesPerEpoch = c.limitBatches > 0 ? Math.min(c.limitBatches, trainLoader.numBatches) : trainLoader.numBatches;
   const schedule = createSchedule(schedSpec, { baseLr: c.lr, epochs: c.epochs, stepsPerEpoch: batchesPerEpoch });
