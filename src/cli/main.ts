@@ -9,6 +9,7 @@ import { selectBackend } from '../backends/select.js';
 import '../index.js';
 import { addBenchCommand } from './bench.js';
 import { addExperimentCommand } from './experiment.js';
+import { addDataCommand } from './data.js';
 import { addEvalCommand } from './eval.js';
 import { addExportCommand } from './export.js';
 import { addModelsCommand } from './models.js';
@@ -38,6 +39,7 @@ export async function main(argv: string[]): Promise<number> {
   addExperimentCommand(program);
   addExportCommand(program);
   addEvalCommand(program);
+  addDataCommand(program);
   try {
     await program.parseAsync(argv);
     return 0;
