@@ -74,13 +74,29 @@ test('truncated and malformed files give DataError naming the file and the fault
   expectError(json({ w: { dtype: 'F32', shape: [4, 5], data_offsets: [0, 64] } }), /entry 'w': 64 bytes for shape \[4, 5\] of F32 \(needs 80\)/);
   expectError(json({ w: { dtype: 'F32', shape: 'x', data_offsets: [0, 64] } }), /entry 'w' needs a dtype string and a shape/);
   expectError(json([1, 2]), /header is not a JSON object/);
-  // Other dtypes are skipped and listed (PyTorch's int64 num_batches_tracked).
+  // Integer and half dtypes are converted to float32 (PyTorch's int64 num_batches_tracked);
+  // dtypes with no float meaning (BOOL) are skipped and listed.
   expectError(json({ w: { dtype: 'F32', shape: [8], data_offsets: [0, 32] } }), /the tensors cover 32 of the 64 data bytes/);
   expectError(json({ w: { dtype: 'F32', shape: [16], data_offsets: [0, 64] }, n: { dtype: 'I64', shape: [], data_offsets: [0, 8] } }), /entry 'w' starts at byte 0 of the data, expected 8 \(overlap\)/);
+  const original = bytes.subarray(8 + Number(bytes.readBigUInt64LE(0)));
+  // Data bytes 56..63: int64 3, then (for the F16 / BF16 / BOOL cases) the halves of 1.5 and -2.
+  original.writeBigInt64LE(3n, 56);
   writeFileSync(bad, json({ w: { dtype: 'F32', shape: [14], data_offsets: [0, 56] }, n: { dtype: 'I64', shape: [], data_offsets: [56, 64] } }));
-  const r = readSafetensors(bad);
-  assert.deepEqual([...r.tensors.keys()], ['w']);
-  assert.deepEqual(r.skipped, ['n (I64)']);
+  let r = readSafetensors(bad);
+  assert.deepEqual([...r.tensors.keys()], ['w', 'n']);
+  assert.equal(r.tensors.get('n')!.item(), 3);
+  assert.deepEqual(r.skipped, []);
+  original.writeUInt16LE(0x3e00, 56); // half 1.5
+  original.writeUInt16LE(0xc000, 58); // bfloat16 -2
+  original.writeUInt32LE(0x01000100, 60);
+  writeFileSync(bad, json({
+    w: { dtype: 'F32', shape: [14], data_offsets: [0, 56] }, h: { dtype: 'F16', shape: [1], data_offsets: [56, 58] },
+    b: { dtype: 'BF16', shape: [1], data_offsets: [58, 60] }, m: { dtype: 'BOOL', shape: [4], data_offsets: [60, 64] },
+  }));
+  r = readSafetensors(bad);
+  assert.equal(r.tensors.get('h')!.item(), 1.5);
+  assert.equal(r.tensors.get('b')!.item(), -2);
+  assert.deepEqual(r.skipped, ['m (BOOL)']);
   assert.ok(existsSync(good));
 });
 

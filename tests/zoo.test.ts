@@ -3,7 +3,8 @@
  * tests/fixtures/make_zoo.py with PyTorch 1.13 / torchvision 0.14):
  * - every model's state dict has torchvision's names, shapes and order, and its parameter count;
  * - PyTorch-layout weights written to safetensors and loaded (the import path) give PyTorch's
- *   logits within ZOO_LOGITS (relative to the largest logit);
+ *   logits within ZOO_LOGITS (relative to the largest logit); so does a state dict PyTorch wrote
+ *   (resnet20_pytorch.safetensors: float16 weights, float32 statistics, int64 counters);
  * - forward GFLOPs (multiply-adds) equal torchvision's documented figures.
  */
 import { test } from 'node:test';
@@ -17,6 +18,7 @@ import { createModel, loadWeights, modelSummary, Tensor, withoutInit, writeSafet
 interface Fixture {
   models: { name: string; parameters: number; state: [string, number[]][] }[];
   logits: { name: string; input: number[]; logits: number[] }[];
+  pytorch_export: { file: string; input: number[]; logits: number[] };
 }
 
 const FIXTURE: Fixture = JSON.parse(
@@ -93,6 +95,21 @@ test('PyTorch-layout weights loaded from safetensors give PyTorch\'s logits', ()
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a state dict exported by PyTorch (float16 weights, float32 BN stats, int64 counters) loads and gives PyTorch\'s logits', () => {
+  const e = FIXTURE.pytorch_export;
+  const file = fileURLToPath(new URL(`../../tests/fixtures/zoo/${e.file}`, import.meta.url));
+  const model = createModel('resnet20');
+  loadWeights(model, file);
+  assert.equal(model.stateDict().get('bn1.num_batches_tracked')!.item(), 3, 'int64 counter read');
+  model.eval();
+  const n = e.input.reduce((a, b) => a * b, 1);
+  const y = model.call(new Tensor(Float32Array.from(formula(n, 1000)), e.input)).data;
+  const scale = Math.max(...e.logits.map(Math.abs));
+  let worst = 0;
+  for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(y[i] - e.logits[i]));
+  assert.ok(worst <= ZOO_LOGITS * scale, `max |diff| ${worst} vs scale ${scale}`);
 });
 
 test('forward GFLOPs (multiply-adds) equal torchvision\'s documented figures at 3x224x224', () => {

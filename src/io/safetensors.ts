@@ -18,6 +18,39 @@ import { Tensor } from '../tensor/tensor.js';
 const DTYPES = { F32: { bytes: 4, dtype: 'float32' }, F64: { bytes: 8, dtype: 'float64' } } as const;
 type StDtype = keyof typeof DTYPES;
 
+/** float32 from IEEE half bits. */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? Number.NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/**
+ * Dtypes read by converting to float32 (exactly, except integers beyond 2^24 in magnitude):
+ * integers (PyTorch's int64 num_batches_tracked), half and bfloat16.
+ */
+const CONVERTED: Record<string, { bytes: number; read: (b: Uint8Array, n: number) => Float32Array }> = {
+  I64: { bytes: 8, read: (b, n) => Float32Array.from({ length: n }, (_, i) => Number(new DataView(b.buffer, b.byteOffset).getBigInt64(8 * i, true))) },
+  I32: { bytes: 4, read: (b, n) => Float32Array.from({ length: n }, (_, i) => new DataView(b.buffer, b.byteOffset).getInt32(4 * i, true)) },
+  I16: { bytes: 2, read: (b, n) => Float32Array.from({ length: n }, (_, i) => new DataView(b.buffer, b.byteOffset).getInt16(2 * i, true)) },
+  I8: { bytes: 1, read: (b, n) => Float32Array.from({ length: n }, (_, i) => new DataView(b.buffer, b.byteOffset).getInt8(i)) },
+  U8: { bytes: 1, read: (b, n) => Float32Array.from({ length: n }, (_, i) => b[i]) },
+  F16: { bytes: 2, read: (b, n) => Float32Array.from({ length: n }, (_, i) => halfToFloat(new DataView(b.buffer, b.byteOffset).getUint16(2 * i, true))) },
+  BF16: {
+    bytes: 2,
+    read: (b, n) => {
+      const out = new Float32Array(n);
+      const u = new Uint32Array(out.buffer);
+      const dv = new DataView(b.buffer, b.byteOffset);
+      for (let i = 0; i < n; i++) u[i] = dv.getUint16(2 * i, true) << 16;
+      return out;
+    },
+  },
+};
+
 /** Bound on the JSON header (the reference implementation refuses headers over 100 MB). */
 const MAX_HEADER = 100_000_000;
 
@@ -119,6 +152,15 @@ export function readSafetensors(file: string): SafetensorsContent & { skipped: s
     }
     const dt = e.dtype as string;
     spans.push([(offs as number[])[0], (offs as number[])[1], name]);
+    if (dt in CONVERTED) {
+      // PyTorch exports hold int64 counters (num_batches_tracked) and often half-precision weights.
+      const [b, en] = offs as number[];
+      const n = shapeSize(shape as Shape);
+      const conv = CONVERTED[dt];
+      if (en - b !== n * conv.bytes) fail(`entry '${name}': ${en - b} bytes for shape [${(shape as number[]).join(', ')}] of ${dt} (needs ${n * conv.bytes})`);
+      tensors.set(name, new Tensor(conv.read(data.subarray(b, en), n), shape as Shape, false));
+      continue;
+    }
     if (!(dt in DTYPES)) {
       skipped.push(`${name} (${dt})`);
       continue;
