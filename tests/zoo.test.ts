@@ -13,7 +13,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createModel, loadWeights, modelSummary, Tensor, withoutInit, writeSafetensors, type Module } from '../src/index.js';
+import { spawnSync } from 'node:child_process';
+import { createModel, loadWeights, modelSummary, readSafetensors, Tensor, withoutInit, writeSafetensors, type Module } from '../src/index.js';
+import { repoRoot } from './helpers/shared-data.js';
 
 interface Fixture {
   models: { name: string; parameters: number; state: [string, number[]][] }[];
@@ -110,6 +112,25 @@ test('a state dict exported by PyTorch (float16 weights, float32 BN stats, int64
   let worst = 0;
   for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(y[i] - e.logits[i]));
   assert.ok(worst <= ZOO_LOGITS * scale, `max |diff| ${worst} vs scale ${scale}`);
+});
+
+test('leantrain import: the PyTorch file becomes float32 leantrain weights; a wrong model lists the mismatches', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'leantrain-import-'));
+  try {
+    const src = fileURLToPath(new URL(`../../tests/fixtures/zoo/${FIXTURE.pytorch_export.file}`, import.meta.url));
+    const out = path.join(dir, 'w.safetensors');
+    const cli = (args: string[]) => spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'leantrain.js'), ...args], { encoding: 'utf8' });
+    const ok = cli(['import', '--model', 'resnet20', '--from', src, '--out', out]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /imported 116 tensors into resnet20 \(269,722 parameters, 10 classes\)/);
+    const back = readSafetensors(out);
+    assert.ok([...back.tensors.values()].every((t) => t.dtype === 'float32'));
+    const bad = cli(['import', '--model', 'resnet32', '--from', src, '--out', path.join(dir, 'x.safetensors')]);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /does not fit resnet32: loadStateDict: \d+ missing: layer1\.3\.conv1\.weight/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('forward GFLOPs (multiply-adds) equal torchvision\'s documented figures at 3x224x224', () => {

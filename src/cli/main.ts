@@ -12,6 +12,7 @@ import { addExperimentCommand } from './experiment.js';
 import { addDataCommand } from './data.js';
 import { addEvalCommand } from './eval.js';
 import { addExportCommand } from './export.js';
+import { addImportCommand } from './import.js';
 import { addModelsCommand } from './models.js';
 import { choiceOption } from './options.js';
 import { addTrainCommand } from './train.js';
@@ -38,6 +39,7 @@ export async function main(argv: string[]): Promise<number> {
   addModelsCommand(program);
   addExperimentCommand(program);
   addExportCommand(program);
+  addImportCommand(program);
   addEvalCommand(program);
   addDataCommand(program);
   try {
