@@ -76,56 +76,28 @@ const torchvisionResNets: [string, [number, number, number, number], 'basic' | '
   ['resnet101', [3, 4, 23, 3], 'bottleneck'],
   ['resnet152', [3, 8, 36, 3], 'bottleneck'],
 ];
-for (const [name, layers, block] of torchvisionResNets) {
-  const depth = name.slice('resnet'.length);
-  const kind = block === 'basic' ? 'basic blocks' : 'bottlenecks';
+/** Registers a 3-channel model in its ImageNet form (224x224, 1000 classes) or CIFAR form (32x32, 10 classes). */
+function addForm(name: string, description: string, form: 'imagenet' | 'cifar', build: Entry['build']): void {
+  const imagenet = form === 'imagenet';
   entries.set(name, {
-    info: {
-      name,
-      description: `ResNet-${depth} as torchvision (${kind} ${layers.join('/')}; 7x7 stride-2 stem + max pool; 224x224 inputs)`,
-      inputShape: [3, 224, 224],
-      defaultInChannels: 3,
-      defaultNumClasses: 1000,
-    },
+    info: { name, description, inputShape: imagenet ? [3, 224, 224] : [3, 32, 32], defaultInChannels: 3, defaultNumClasses: imagenet ? 1000 : 10 },
     hasShortcutOption: false,
-    build: (o) => new ResNet({ layers, block, stem: 'imagenet', numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed }),
+    build,
   });
 }
 for (const [name, layers, block] of torchvisionResNets) {
-  entries.set(`${name}_cifar`, {
-    info: {
-      name: `${name}_cifar`,
-      description: `${name} with torchvision's names and a CIFAR stem: 3x3 stride-1 conv1, no max pool (32x32 inputs)`,
-      inputShape: [3, 32, 32],
-      defaultInChannels: 3,
-      defaultNumClasses: 10,
-    },
-    hasShortcutOption: false,
-    build: (o) => new ResNet({ layers, block, stem: 'cifar', numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed }),
-  });
+  const kind = block === 'basic' ? 'basic blocks' : 'bottlenecks';
+  addForm(name, `ResNet-${name.slice(6)} as torchvision (${kind} ${layers.join('/')}; 7x7 stride-2 stem + max pool; 224x224 inputs)`, 'imagenet', (o) =>
+    new ResNet({ layers, block, stem: 'imagenet', numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed }));
 }
-entries.set('alexnet', {
-  info: {
-    name: 'alexnet',
-    description: 'AlexNet as torchvision (5 convs, 3 fully connected layers with dropout; 224x224 inputs)',
-    inputShape: [3, 224, 224],
-    defaultInChannels: 3,
-    defaultNumClasses: 1000,
-  },
-  hasShortcutOption: false,
-  build: (o) => new AlexNet({ form: 'imagenet', numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed }),
-});
-entries.set('alexnet_cifar', {
-  info: {
-    name: 'alexnet_cifar',
-    description: 'AlexNet for 32x32 inputs (the common CIFAR variant: 5 convs, 2x2 pools, one linear layer)',
-    inputShape: [3, 32, 32],
-    defaultInChannels: 3,
-    defaultNumClasses: 10,
-  },
-  hasShortcutOption: false,
-  build: (o) => new AlexNet({ form: 'cifar', numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed }),
-});
+for (const [name, layers, block] of torchvisionResNets) {
+  addForm(`${name}_cifar`, `${name} with torchvision's names and a CIFAR stem: 3x3 stride-1 conv1, no max pool (32x32 inputs)`, 'cifar', (o) =>
+    new ResNet({ layers, block, stem: 'cifar', numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed }));
+}
+addForm('alexnet', 'AlexNet as torchvision (5 convs, 3 fully connected layers with dropout; 224x224 inputs)', 'imagenet', (o) =>
+  new AlexNet({ form: 'imagenet', numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed }));
+addForm('alexnet_cifar', 'AlexNet for 32x32 inputs (the common CIFAR variant: 5 convs, 2x2 pools, one linear layer)', 'cifar', (o) =>
+  new AlexNet({ form: 'cifar', numClasses: o.numClasses, inChannels: o.inChannels, seed: o.seed }));
 
 /** Known model names, in a stable order. */
 export function modelNames(): string[] {
