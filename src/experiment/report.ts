@@ -73,7 +73,7 @@ export function writeReport(
       density: f.density,
       curves: [
         { name: `normal fit (sigma = ${f.sigma.toExponential(2)})`, points: f.normalCurve },
-        { name: `lognormal fit (mu = ${f.mu.toFixed(2)}, s = ${f.s.toFixed(2)})`, points: f.lognormalCurve, dashed: true },
+        { name: `lognormal fit (ln|g| ~ N(${f.mu.toFixed(2)}, ${f.s.toFixed(2)}^2))`, points: f.lognormalCurve, dashed: true },
       ],
     }), `Histogram of log10|g| at the output of ${gradient.layer} (${f.count} values, ${f.zeros} exact zeros), with the densities the paper's normal fit and a lognormal fit imply.`);
   }

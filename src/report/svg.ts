@@ -186,10 +186,12 @@ export function lineChart(o: LineChartOptions): string {
 
 /** Grouped bars: one group of bars per category. */
 export function barChart(o: BarChartOptions): string {
-  const w = o.width ?? Math.max(720, 60 + o.categories.length * (14 * o.groups.length + 12)), h = o.height ?? 460;
+  // Extra room on the right: the last category's label is drawn rotated, running past its bar.
+  const labelRoom = 8 * Math.max(0, ...o.categories.map((c) => c.length));
+  const w = o.width ?? Math.max(720, 60 + o.categories.length * (14 * o.groups.length + 12)) + labelRoom, h = o.height ?? 460;
   const vals = o.groups.flatMap((g) => g.values.filter((v): v is number => v !== null));
   const hi = Math.max(...vals, o.reference ?? 0, 0) * 1.08 || 1;
-  const f = frame(w, h - 40, [0, o.categories.length], [0, hi], o.groups.length);
+  const f = { ...frame(w - labelRoom, h - 40, [0, o.categories.length], [0, hi], o.groups.length), w };
   const body = axes(f, [], niceTicks(0, hi), o.title, '', o.yLabel);
   const slot = (f.right - f.left) / o.categories.length;
   const bw = Math.min(36, (slot * 0.8) / Math.max(1, o.groups.length));
