@@ -56,15 +56,15 @@ const REGISTRY: Record<DatasetName, DatasetEntry> = {
     files: 'data_batch_1..5.bin and test_batch.bin (raw or .gz)',
     load: (split, dir) => loadCifar10(split, needDir('cifar10', 'data_batch_1..5.bin and test_batch.bin (raw or .gz)', dir)),
   },
-  imagefolder: {
-    description: 'an image folder as torchvision ImageFolder: ROOT/train/<class>/<image> and ROOT/val/<class>/<image>, JPEG or PNG, stored at --image-size',
-    files: 'train/<class>/*.jpg|png and val/<class>/*.jpg|png',
-    load: (split, dir, o) => loadImageFolder(dir, split, o.imageFolder),
-  },
   cifar100: {
     description: 'CIFAR-100 binary (fine labels): train.bin + test.bin, 50,000 + 10,000, 3x32x32',
     files: 'train.bin and test.bin (raw or .gz)',
     load: (split, dir) => loadCifar100(split, needDir('cifar100', 'train.bin and test.bin (raw or .gz)', dir)),
+  },
+  imagefolder: {
+    description: 'an image folder as torchvision ImageFolder: ROOT/train/<class>/<image> and ROOT/val/<class>/<image>, JPEG or PNG, stored at --image-size',
+    files: 'train/<class>/*.jpg|png and val/<class>/*.jpg|png',
+    load: (split, dir, o) => loadImageFolder(dir, split, o.imageFolder),
   },
 };
 

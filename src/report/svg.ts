@@ -89,7 +89,7 @@ interface Frame {
 }
 
 function frame(w: number, h: number, xr: [number, number], yr: [number, number], legendRows: number): Frame {
-  const left = 70, right = w - 20, top = 40, bottom = h - 50 - 16 * Math.ceil(legendRows / 3);
+  const left = 70, right = w - 20, top = 40, bottom = h - 50 - 16 * Math.ceil(legendRows / 2); // room for a 2-column legend
   const sx = (right - left) / (xr[1] - xr[0] || 1);
   const sy = (bottom - top) / (yr[1] - yr[0] || 1);
   return { w, h, left, right, top, bottom, x: (v) => left + (v - xr[0]) * sx, y: (v) => bottom - (v - yr[0]) * sy };
@@ -116,10 +116,13 @@ function axes(f: Frame, xTicks: { v: number; label: string }[], yTicks: number[]
 
 function legend(f: Frame, items: { name: string; color: string; dashed?: boolean; box?: boolean }[]): string[] {
   const o: string[] = [];
-  const colW = (f.right - f.left) / 3;
+  // As many columns (at most 3) as the longest label leaves room for (~6.5 px a character).
+  const longest = Math.max(...items.map((it) => it.name.length));
+  const cols = Math.max(1, Math.min(3, Math.floor((f.right - f.left) / (longest * 6.5 + 30))));
+  const colW = (f.right - f.left) / cols;
   items.forEach((it, i) => {
-    const x = f.left + (i % 3) * colW;
-    const y = f.bottom + 50 + 16 * Math.floor(i / 3);
+    const x = f.left + (i % cols) * colW;
+    const y = f.bottom + 50 + 16 * Math.floor(i / cols);
     o.push(
       it.box
         ? `<rect x="${x}" y="${y - 8}" width="18" height="10" fill="${it.color}"/>`
