@@ -69,6 +69,9 @@ test('a run SIGKILLed mid-epoch and resumed ends with the uninterrupted run\'s w
     assert.notEqual(changed.code, 0);
     assert.match(changed.stderr, /differ from the checkpoint's: lr 0\.2 \(checkpoint: 0\.05\)/);
 
+    // Fewer epochs than the checkpoint has done is refused.
+    assert.match(run(['train', '--resume', path.join(b, 'checkpoint.safetensors'), '--epochs', '2']).stderr, /after epoch 3; --epochs 2 is fewer/);
+
     // --init-from: the saved weights with lr 0 give the same test accuracy.
     const init = run(['train', '--init-from', path.join(a, 'model.safetensors'), '--epochs', '1', '--lr', '0', '--weight-decay', '0', '--json']);
     assert.equal(init.code, 0, init.stderr);

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -139,6 +139,12 @@ test('download: checksum mismatch, HTTP error and a dropped connection leave no 
       await assert.rejects(downloadDataset('mnist', dir, { manifest: bad }), (e: unknown) => e instanceof DataError && /checksum mismatch/.test(String(e)));
       await assert.rejects(downloadDataset('mnist', dir, { manifest: { baseUrl: base, files: [{ name: 'missing.gz', md5: 'x' }] } }), /HTTP 404/);
       await assert.rejects(downloadDataset('mnist', dir, { manifest: { baseUrl: base, files: [{ name: 'drop.gz', md5: 'x' }] } }), /closed after 300/);
+      // A write error (disk full: the .part path is a link to /dev/full) is a DataError too.
+      if (existsSync('/dev/full')) {
+        symlinkSync('/dev/full', path.join(dir, `train-labels-idx1-ubyte.gz.part-${process.pid}`));
+        const full = { baseUrl: base, files: [{ name: 'train-labels-idx1-ubyte.gz', md5: md5(files['train-labels-idx1-ubyte.gz']) }] };
+        await assert.rejects(downloadDataset('mnist', dir, { manifest: full }), (e: unknown) => e instanceof DataError && /cannot write/.test(String(e)));
+      }
       assert.deepEqual(readdirSync(dir), [], 'no partial or corrupt file left');
       // The CLI: same code path through --base-url (official names, so the md5 cannot match here).
       // (an async child: a synchronous one would block this process's server)
@@ -146,7 +152,9 @@ test('download: checksum mismatch, HTTP error and a dropped connection leave no 
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /checksum mismatch \(md5 [0-9a-f]{32}, expected f68b3c2dcbeaaa9fbdd348bbdeb94873\)/);
       assert.ok(!existsSync(path.join(dir, 'train-images-idx3-ubyte.gz')));
-      assert.match(spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'leantrain.js'), 'data', 'download', 'imagenet', '--dir', dir], { encoding: 'utf8' }).stderr, /no download for 'imagenet'/);
+      for (const name of ['imagenet', 'constructor']) {
+        assert.match(spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'leantrain.js'), 'data', 'download', name, '--dir', dir], { encoding: 'utf8' }).stderr, new RegExp(`no download for '${name}'`));
+      }
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

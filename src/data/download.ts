@@ -104,19 +104,32 @@ function fetchTo(url: string, tmp: string, file: string, progress: ProgressFn | 
       }
       const total = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : null;
       const hash = createHash('md5');
-      const fd = openSync(tmp, 'w');
+      let fd: number;
+      try {
+        fd = openSync(tmp, 'w');
+      } catch (e) {
+        res.destroy();
+        reject(new DataError(`download ${url}: cannot write ${tmp} (${(e as Error).message})`));
+        return;
+      }
       let bytes = 0;
       let failed = false;
       const fail = (e: Error): void => {
         if (failed) return;
         failed = true;
         closeSync(fd);
+        res.destroy();
         reject(new DataError(`download ${url}: ${e.message}`));
       };
       res.on('data', (chunk: Buffer) => {
         if (failed) return;
+        try {
+          writeSync(fd, chunk);
+        } catch (e) {
+          fail(new Error(`cannot write ${tmp} (${(e as Error).message})`));
+          return;
+        }
         hash.update(chunk);
-        writeSync(fd, chunk);
         bytes += chunk.length;
         progress?.(file, bytes, total);
       });
@@ -172,7 +185,7 @@ export function readTar(buf: Uint8Array, where: string): Map<string, Uint8Array>
  * @example await downloadDataset('mnist', 'data/mnist');
  */
 export async function downloadDataset(name: string, dir: string, opts: DownloadOptions = {}): Promise<string[]> {
-  const manifest = opts.manifest ?? DOWNLOADS[name];
+  const manifest = opts.manifest ?? (Object.hasOwn(DOWNLOADS, name) ? DOWNLOADS[name] : undefined);
   if (manifest === undefined) throw new OptionError(`data download: no download for '${name}' (available: ${Object.keys(DOWNLOADS).join(', ')})`);
   const base = opts.baseUrl ?? manifest.baseUrl;
   mkdirSync(dir, { recursive: true });
@@ -199,8 +212,13 @@ export async function downloadDataset(name: string, dir: string, opts: DownloadO
           if (data === undefined) throw new DataError(`download ${url}: the archive has no '${member}'`);
           const target = path.join(dir, out);
           const part = `${target}.part-${process.pid}`;
-          writeFileSync(part, data);
-          renameSync(part, target);
+          try {
+            writeFileSync(part, data);
+            renameSync(part, target);
+          } catch (e) {
+            rmSync(part, { force: true });
+            throw new DataError(`download ${url}: cannot write ${target} (${(e as Error).message})`);
+          }
           written.push(target);
         }
         rmSync(tmp, { force: true });

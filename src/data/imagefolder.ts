@@ -67,7 +67,7 @@ export function loadImageFolder(root: string | undefined, split: Split, opts: Im
     }
   });
   if (files.length === 0) throw new DataError(`image folder ${dir}: no .jpg/.jpeg/.png images in its class folders`);
-  if (classes.length > 255) throw new DataError(`image folder ${root}: ${classes.length} classes; at most 255 are supported`);
+  if (classes.length > 256) throw new DataError(`image folder ${root}: ${classes.length} classes; at most 256 are supported (labels are bytes)`);
 
   const per = 3 * size * size;
   const images = sharedBytes(files.length * per);
@@ -85,15 +85,26 @@ export function loadImageFolder(root: string | undefined, split: Split, opts: Im
     worker.on('error', (e) => (workerError = e));
     workers.push(worker);
   }
-  // Block until every file is decoded (or failed); the workers update `done` as they go.
-  const deadline = Date.now() + 60_000 + 50 * files.length;
+  // Block until every file is decoded (or failed); the workers update `done` as they go. A
+  // worker that dies cannot report it while this thread waits, so the wait ends when no image
+  // has finished for STALL_MS (one image decodes in well under a second, 12 MP in ~3 s).
+  const STALL_MS = 120_000;
+  let last = -1;
+  let lastChange = Date.now();
   while (Atomics.load(done, 0) < files.length) {
-    Atomics.wait(done, 0, Atomics.load(done, 0), 1000);
-    if (Date.now() > deadline) break;
+    const now = Atomics.load(done, 0);
+    if (now !== last) {
+      last = now;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > STALL_MS) break;
+    Atomics.wait(done, 0, now, 1000);
   }
   for (const w of workers) void w.terminate();
   if (Atomics.load(done, 0) < files.length) {
-    throw new DataError(`image folder ${dir}: decoding stopped after ${Atomics.load(done, 0)} of ${files.length} images${workerError ? ` (${String(workerError)})` : ''}`);
+    throw new DataError(
+      `image folder ${dir}: decoding stopped after ${Atomics.load(done, 0)} of ${files.length} images (no progress for ${STALL_MS / 1000} s: ` +
+        `a decode worker failed${workerError ? `: ${String(workerError)}` : ', e.g. out of memory or dist/src/data/decode-worker.js missing'})`,
+    );
   }
   const bad: number[] = [];
   for (let i = 0; i < files.length; i++) if (status[i] !== 1) bad.push(i);

@@ -18,19 +18,23 @@ interface EpochRec {
   testAccuracy: number;
 }
 
-/** Per-epoch, per-layer density records ('prune' lines) of a run's log. */
+/**
+ * Per-epoch, per-layer density records ('prune' lines) of a run's log. A resumed run's log also
+ * holds the records of epochs it repeated after its last checkpoint: the last record of each
+ * (layer, epoch) wins.
+ */
 function densityByLayer(run: PlannedRun): Map<string, [number, number][]> {
-  const out = new Map<string, [number, number][]>();
+  const byLayer = new Map<string, Map<number, number>>();
   const text = readFileSync(path.join(run.config.out!, 'log.jsonl'), 'utf8');
   for (const line of text.split('\n')) {
     if (!line.includes('"type":"prune"')) continue;
     const r = JSON.parse(line) as { epoch: number; layer: string; density: number; excluded: boolean; steps: number };
     if (r.excluded || r.steps === 0) continue;
-    const pts = out.get(r.layer) ?? [];
-    pts.push([r.epoch, r.density]);
-    out.set(r.layer, pts);
+    const epochs = byLayer.get(r.layer) ?? new Map<number, number>();
+    epochs.set(r.epoch, r.density);
+    byLayer.set(r.layer, epochs);
   }
-  return out;
+  return new Map([...byLayer].map(([layer, e]) => [layer, [...e].sort((x, y) => x[0] - y[0])]));
 }
 
 function history(run: PlannedRun): EpochRec[] {

@@ -72,8 +72,11 @@ export interface RunOptions {
    * Continue from this training checkpoint (written by a run with `out`): weights, optimizer
    * state, position and statistics are restored and training continues with the next epoch,
    * exactly as the uninterrupted run would (same seed, same config). `c` must be the config the
-   * checkpoint was written with, except epochs, out, threads, checkpointEvery, logEvery and
-   * evalBatchSize (see `resumeConfig`).
+   * checkpoint was written with, except out, threads, checkpointEvery, logEvery, evalBatchSize
+   * and epochs (RESUME_MAY_CHANGE); a changed epoch count continues a schedule that spans the
+   * run (cosine) on the new length, so only the unchanged count reproduces the original run.
+   * Not restored: the dense warm-up timings behind the measured backward speed-up, so a run
+   * resumed after its warm-up reports that speed-up as unknown unless it compares densely.
    */
   resume?: string;
 }
@@ -126,6 +129,15 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}, run: R
   const ck = run.resume !== undefined ? readCheckpoint(run.resume) : null;
   if (ck !== null) {
     checkResumeConfig(run.resume!, ck.config, c);
+    if (c.epochs < ck.position.epoch) {
+      throw new OptionError(`--resume ${run.resume}: the checkpoint is after epoch ${ck.position.epoch}; --epochs ${c.epochs} is fewer`);
+    }
+    if (c.epochs !== ck.config.epochs && c.schedule !== 'constant') {
+      info(
+        `resume: --epochs changed from ${ck.config.epochs} to ${c.epochs}; the '${c.schedule}' schedule now spans ${c.epochs} epochs, ` +
+          `so the learning rate from here differs from the original run's`,
+      );
+    }
     restoreCheckpoint(run.resume!, ck, model, optimizer);
   }
   const trainLoader = new DataLoader(train, {
