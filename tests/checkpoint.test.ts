@@ -63,6 +63,12 @@ test('a run SIGKILLed mid-epoch and resumed ends with the uninterrupted run\'s w
     assert.deepEqual(sb.history.map((r: { trainLoss: number }) => r.trainLoss), sa.history.map((r: { trainLoss: number }) => r.trainLoss));
     assert.equal(sb.finalTestAccuracy, sa.finalTestAccuracy);
     assert.ok(records(b).some((r) => r.type === 'resume' && r.fromEpoch === 2), 'the log records the resume');
+    // The log was cut back to the checkpoint: every step and epoch appears once, as in the full run.
+    const count = (dir: string, type: string): number => records(dir).filter((r) => r.type === type).length;
+    assert.equal(count(b, 'step'), count(a, 'step'));
+    assert.equal(count(b, 'epoch'), 3);
+    // The dense warm-up timings survive the checkpoint: the measured backward speed-up is known.
+    assert.ok(sb.pruning.backwardSpeedup > 0, `resumed run's backward speed-up ${sb.pruning.backwardSpeedup}`);
 
     // Changing a training option on resume is refused, naming it; --epochs may change.
     const changed = run(['train', '--resume', path.join(b, 'checkpoint.safetensors'), '--lr', '0.2']);

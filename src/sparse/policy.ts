@@ -44,6 +44,10 @@ export interface PruningPolicy {
   layers(): PruneLayerInfo[];
   /** Records since the last call (the trainer drains them per epoch). */
   takeRecords(): PruneRecord[];
+  /** Per layer: [sum of ms, count] of the dense backward timed in the warm-up (for checkpoints). */
+  warmupTimings(): Record<string, [number, number]>;
+  /** Seeds the warm-up timings of layers not met yet (a resumed run: its warm-up is over). */
+  restoreWarmupTimings(t: Record<string, [number, number]>): void;
 }
 
 /** True for the stem: a conv2d node with no conv2d upstream of it. */
@@ -65,6 +69,7 @@ function hasConvUpstream(node: Node): boolean {
 export function createPruningPolicy(options: PruningOptions): PruningPolicy {
   const o = resolvePruningOptions(options);
   const layers = new Map<string, PruneLayerInfo>();
+  const restoredWarmup = new Map<string, [number, number]>();
   let records: PruneRecord[] = [];
   let step = 0;
   let explicit = true;
@@ -99,7 +104,8 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
       const denseOnly = !byOption && o.sparseKernels && node.hints.sparseCrossover === 0;
       const excluded = byOption || denseOnly;
       l = {
-        name, op: node.op, index: layers.size, macs, excluded, excludedBy: byOption ? 'option' : denseOnly ? 'no-sparse-gain' : null, warmupDenseMs: [0, 0],
+        name, op: node.op, index: layers.size, macs, excluded, excludedBy: byOption ? 'option' : denseOnly ? 'no-sparse-gain' : null,
+        warmupDenseMs: [...(restoredWarmup.get(name) ?? [0, 0])] as [number, number],
       };
       layers.set(name, l);
     }
@@ -210,6 +216,12 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
       const r = records;
       records = [];
       return r;
+    },
+    warmupTimings: () => Object.fromEntries([...layers.values()].map((l) => [l.name, [...l.warmupDenseMs] as [number, number]])),
+    restoreWarmupTimings(t) {
+      for (const [name, v] of Object.entries(t)) {
+        if (Array.isArray(v) && v.length === 2 && v.every(Number.isFinite)) restoredWarmup.set(name, [v[0], v[1]]);
+      }
     },
   };
 }

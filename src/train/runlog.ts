@@ -3,7 +3,7 @@
  * summary.json, written atomically (temporary file, then rename) so a crash never leaves a
  * half-written summary.
  */
-import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataError } from '../core/errors.js';
 
@@ -23,10 +23,14 @@ export class RunLog {
   readonly logFile: string;
   readonly summaryFile: string;
 
-  /** Creates `dir` (and parents) and starts an empty log (or, with `append`, continues it: resume). */
+  /**
+   * Creates `dir` (and parents) and starts an empty log, or with `append` continues it (resume),
+   * first cutting it back to `truncateTo` bytes when it is longer.
+   */
   constructor(
     readonly dir: string,
     append = false,
+    truncateTo?: number,
   ) {
     try {
       mkdirSync(dir, { recursive: true });
@@ -36,6 +40,12 @@ export class RunLog {
     this.logFile = path.join(dir, 'log.jsonl');
     this.summaryFile = path.join(dir, 'summary.json');
     if (!append) writeFileSync(this.logFile, '');
+    else if (truncateTo !== undefined && existsSync(this.logFile) && statSync(this.logFile).size > truncateTo) truncateSync(this.logFile, truncateTo);
+  }
+
+  /** Bytes written to log.jsonl so far. */
+  size(): number {
+    return existsSync(this.logFile) ? statSync(this.logFile).size : 0;
   }
 
   /** Appends one record (a step, an epoch, or an event) as a JSON line. */

@@ -75,8 +75,8 @@ export interface RunOptions {
    * checkpoint was written with, except out, threads, checkpointEvery, logEvery, evalBatchSize
    * and epochs (RESUME_MAY_CHANGE); a changed epoch count continues a schedule that spans the
    * run (cosine) on the new length, so only the unchanged count reproduces the original run.
-   * Not restored: the dense warm-up timings behind the measured backward speed-up, so a run
-   * resumed after its warm-up reports that speed-up as unknown unless it compares densely.
+   * The run log continues from the checkpoint's point (what the interrupted run logged after
+   * it is cut).
    */
   resume?: string;
 }
@@ -157,7 +157,7 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}, run: R
   const schedule = createSchedule(schedSpec, { baseLr: c.lr, epochs: c.epochs, stepsPerEpoch: batchesPerEpoch });
   // A warm-up given in epochs becomes steps once the batches per epoch are known.
   const pruning = pruneOpts && c.pruneWarmupEpochs !== undefined ? pruningFromConfig(c, c.seed, batchesPerEpoch) : pruneOpts;
-  const log = c.out ? new RunLog(c.out, ck !== null) : null;
+  const log = c.out ? new RunLog(c.out, ck !== null, (ck?.position.extra as Partial<ResumeExtra> | undefined)?.logBytes) : null;
   const checkpointFile = c.out && c.checkpointEvery > 0 ? path.join(c.out, 'checkpoint.safetensors') : null;
 
   info(`data: ${train.source}`);
@@ -176,6 +176,7 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}, run: R
   // Pruning plugs into the autograd seam; the trainer only sets the step and collects stats.
   const policy: PruningPolicy | null = pruning ? createPruningPolicy(pruning) : null;
   const uninstallPolicy = policy ? policy.install() : null;
+  if (policy && ck) policy.restoreWarmupTimings((ck.position.extra as Partial<ResumeExtra>).warmupTimings ?? {});
   const resumed = (ck?.position.extra ?? {}) as Partial<ResumeExtra>;
   const pruneRun = resumed.pruneRun !== undefined ? PruneAccumulator.restore(resumed.pruneRun) : new PruneAccumulator();
   const prunePerEpoch: PruningReport['perEpoch'] = resumed.prunePerEpoch ?? [];
@@ -281,12 +282,16 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}, run: R
       if (hooks.progress) hooks.progress.line(line);
       else info(line);
       if (checkpointFile !== null && (epoch % c.checkpointEvery === 0 || epoch === c.epochs)) {
+        // The log record first: the checkpoint remembers the log's length with it, and a resume
+        // cuts the log back to that length (dropping what the interrupted run wrote after it).
+        log?.write({ type: 'checkpoint', epoch, step, file: checkpointFile });
         const extra: ResumeExtra = {
           trainImages, trainSecondsTotal, prunePerEpoch, pruneRun: pruneRun.snapshot(),
           totalSeconds: secondsBefore + (performance.now() - tStart) / 1000,
+          warmupTimings: policy?.warmupTimings() ?? {},
+          logBytes: log?.size() ?? 0,
         };
         writeCheckpoint(checkpointFile, { config: c, model, optimizer, position: { epoch, step, history, extra: { ...extra } } });
-        log?.write({ type: 'checkpoint', epoch, step, file: checkpointFile });
       }
       hooks.onEpoch?.(rec, model);
     }
@@ -338,6 +343,10 @@ interface ResumeExtra {
   totalSeconds: number;
   prunePerEpoch: PruningReport['perEpoch'];
   pruneRun: ReturnType<PruneAccumulator['snapshot']>;
+  /** The pruning policy's dense warm-up timings (the measured speed-up needs them). */
+  warmupTimings: Record<string, [number, number]>;
+  /** log.jsonl's length when the checkpoint was written. */
+  logBytes: number;
 }
 
 /** Options a resumed run may change; every other one must equal the checkpoint's. */
