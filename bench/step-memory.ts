@@ -9,9 +9,8 @@
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import {
-  backward, BufferArena, createModel, createPruningPolicy, crossEntropy, kernels, Rng, SGD, Tensor,
-} from '../src/index.js';
+import { BufferArena } from '../src/index.js';
+import { syntheticStep } from './synthetic-step.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -25,27 +24,9 @@ const { values: a } = parseArgs({
   },
 });
 const batch = Number(a.batch), steps = Number(a.steps), warmup = Number(a.warmup);
-kernels().setThreads(Number(a.threads));
-const model = createModel(a.model!, { numClasses: 10, seed: 0 });
-model.train();
-const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
-const rng = new Rng(1);
-const x = Tensor.randn([batch, 3, 32, 32], rng);
-const labels = Int32Array.from({ length: batch }, () => rng.int(10));
-const policy = a['prune-rate'] !== undefined ? createPruningPolicy({ policy: 'normal', rate: Number(a['prune-rate']), seed: 0, exclude: ['fc'] }) : null;
-policy?.install();
+const synth = syntheticStep({ model: a.model!, batch, threads: Number(a.threads), pruneRate: a['prune-rate'] !== undefined ? Number(a['prune-rate']) : undefined });
 const arena = a['no-arena'] ? null : new BufferArena();
-const step = (i: number): void => {
-  policy?.beginStep(i);
-  const body = (): void => {
-    const loss = crossEntropy(model.call(x), labels);
-    opt.zeroGrad();
-    backward(loss);
-    opt.step();
-  };
-  if (arena) arena.run(body);
-  else body();
-};
+const step = (i: number): void => synth.run(i, synth.policy !== null, arena);
 
 for (let i = 0; i < warmup; i++) step(i);
 let gcs = 0, gcMs = 0;
@@ -64,6 +45,6 @@ const m1 = process.memoryUsage();
 await new Promise((r) => setTimeout(r, 50)); // let the observer deliver the last entries
 obs.disconnect();
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
-console.log(`${a.model} batch ${batch}, ${steps} steps after ${warmup} warm-up, ${a['no-arena'] ? 'no arena' : 'BufferArena'}${policy ? `, pruned p = ${a['prune-rate']}` : ''}:`);
+console.log(`${a.model} batch ${batch}, ${steps} steps after ${warmup} warm-up, ${a['no-arena'] ? 'no arena' : 'BufferArena'}${synth.policy ? `, pruned p = ${a['prune-rate']}` : ''}:`);
 console.log(`  ${ms.toFixed(1)} ms/step; ${gcs} garbage collections (${gcMs.toFixed(0)} ms in all, ${(gcMs / steps).toFixed(2)} ms/step)`);
 console.log(`  growth over the steps: heap ${mib(m1.heapUsed - m0.heapUsed)}, ArrayBuffers ${mib(m1.arrayBuffers - m0.arrayBuffers)}, RSS ${mib(m1.rss - m0.rss)} (RSS now ${mib(m1.rss)})`);

@@ -17,9 +17,8 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  backward, BufferArena, createModel, createPruningPolicy, crossEntropy, kernels, loadWeights, Rng, setGradientTransform, SGD, Tensor,
-} from '../../src/index.js';
+import { BufferArena } from '../../src/index.js';
+import { syntheticStep } from '../synthetic-step.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -41,38 +40,18 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-kernels().setThreads(threads);
-const model = createModel(a.model!, { numClasses: 10, seed: 0 });
-if (a['init-from']) loadWeights(model, a['init-from']);
-model.train();
-const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
-const rng = new Rng(1);
-const x = Tensor.randn([batch, 3, 32, 32], rng);
-const labels = Int32Array.from({ length: batch }, () => rng.int(10));
+const synth = syntheticStep({ model: a.model!, batch, threads, pruneRate: a['prune-rate'] !== undefined ? Number(a['prune-rate']) : undefined, initFrom: a['init-from'] });
 const arena = new BufferArena();
-const policy = a['prune-rate'] !== undefined ? createPruningPolicy({ policy: 'normal', rate: Number(a['prune-rate']), seed: 0, exclude: ['fc'] }) : null;
 let stepNo = 0;
 
 function leantrainSteps(pruned: boolean): number {
-  const prev = pruned && policy ? setGradientTransform(policy.transform) : null;
-  try {
-    const times: number[] = [];
-    for (let i = 0; i < warmup + steps; i++) {
-      if (pruned) policy!.beginStep(stepNo);
-      stepNo++;
-      const t0 = performance.now();
-      arena.run(() => {
-        const loss = crossEntropy(model.call(x), labels);
-        opt.zeroGrad();
-        backward(loss);
-        opt.step();
-      });
-      if (i >= warmup) times.push(performance.now() - t0);
-    }
-    return median(times);
-  } finally {
-    if (pruned) setGradientTransform(prev);
+  const times: number[] = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const t0 = performance.now();
+    synth.run(stepNo++, pruned, arena);
+    if (i >= warmup) times.push(performance.now() - t0);
   }
+  return median(times);
 }
 
 function pytorchSteps(): { medianMs: number; peakRssMiB: number; torch: string } {
@@ -88,7 +67,7 @@ let torchVersion = '';
 let torchRss = 0;
 for (let r = 0; r < rounds; r++) {
   const lt = leantrainSteps(false);
-  const pr = policy ? leantrainSteps(true) : null;
+  const pr = synth.policy ? leantrainSteps(true) : null;
   const pt = pytorchSteps();
   torchVersion = pt.torch;
   torchRss = Math.max(torchRss, pt.peakRssMiB);
@@ -97,7 +76,7 @@ for (let r = 0; r < rounds; r++) {
 }
 const lt = median(rows.map((r) => r.leantrainMs));
 const pt = median(rows.map((r) => r.pytorchMs));
-const pr = policy ? median(rows.map((r) => r.prunedMs!)) : null;
+const pr = synth.policy ? median(rows.map((r) => r.prunedMs!)) : null;
 const result = {
   model: a.model, batch, threads, steps, rounds, torch: torchVersion, initFrom: a['init-from'] ?? null,
   leantrain: { msPerStep: lt, imagesPerSec: (1000 * batch) / lt, peakRssMiB: process.resourceUsage().maxRSS / 1024 },

@@ -5,6 +5,7 @@
  */
 import { kernels, withBackend } from '../backend/active.js';
 import type { Conv2dDims, Kernels } from '../backend/kernels.js';
+import { wrapKernels } from '../backend/wrap.js';
 import { noGrad } from '../autograd/graph.js';
 import { OptionError } from '../core/errors.js';
 import type { Module } from '../nn/module.js';
@@ -23,16 +24,10 @@ export function convMacs(d: Conv2dDims): number {
 
 /** A backend identical to `base` except that conv2dForward also reports its dims. */
 function recording(base: Kernels, seen: (d: Conv2dDims) => void): Kernels {
-  return new Proxy(base, {
-    get(target, prop, receiver) {
-      if (prop === 'conv2dForward') {
-        const fwd: Kernels['conv2dForward'] = (x, w, b, y, d) => {
-          seen({ ...d });
-          target.conv2dForward(x, w, b, y, d);
-        };
-        return fwd;
-      }
-      return Reflect.get(target, prop, receiver);
+  return wrapKernels(base, {
+    conv2dForward: (x, w, b, y, d) => {
+      seen({ ...d });
+      base.conv2dForward(x, w, b, y, d);
     },
   });
 }

@@ -3,14 +3,13 @@
  * weights (a training checkpoint, or a safetensors state dict + --model) on a data set split.
  */
 import type { Command } from 'commander';
-import { DataError, OptionError } from '../core/errors.js';
+import { OptionError } from '../core/errors.js';
 import { DataLoader, loadDataset, transformPreset } from '../data/index.js';
 import { readSafetensors } from '../io/safetensors.js';
-import { createModel } from '../models/index.js';
+import { modelFromState } from '../models/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { readCheckpoint } from '../train/checkpoint.js';
 import { evaluate } from '../train/evaluate.js';
-import { stateDims } from './export.js';
 import { choiceOption, intOption } from './options.js';
 
 interface EvalFlags {
@@ -66,15 +65,8 @@ export function addEvalCommand(program: Command): void {
       if (model === undefined) throw new OptionError('--model is required with --weights');
       if (dataset === undefined) throw new OptionError('--dataset is required with --weights');
       const data = loadDataset(dataset, { split: f.split, dataDir, imageFolder: { storeSize: imageSize } });
-      const m = createModel(model, {
-        numClasses: stateDims(state).numClasses ?? data.numClasses, inChannels: data.imageShape[0], ...(shortcut ? { shortcut } : {}),
-      });
-      const file = f.checkpoint ?? f.weights;
-      try {
-        m.loadStateDict(state, true);
-      } catch (e) {
-        throw new DataError(`${file}: does not fit ${model}: ${(e as Error).message}`);
-      }
+      const file = (f.checkpoint ?? f.weights)!;
+      const m = modelFromState(model, state, file, { inChannels: data.imageShape[0], ...(shortcut ? { shortcut } : {}) });
       const loader = new DataLoader(data, { batchSize: f.batchSize, shuffle: false, seed: 0, transform: transformPreset(dataset, 'test', { imageSize }) });
       let r;
       try {

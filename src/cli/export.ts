@@ -3,9 +3,9 @@
  * training checkpoint, a weights file (safetensors state dict, PyTorch names) or fresh init.
  */
 import type { Command } from 'commander';
-import { DataError, OptionError } from '../core/errors.js';
+import { OptionError } from '../core/errors.js';
 import { readSafetensors } from '../io/safetensors.js';
-import { createModel, modelInfo } from '../models/index.js';
+import { createModel, modelFromState, modelInfo, stateDims } from '../models/index.js';
 import { exportOnnx } from '../onnx/export.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { readCheckpoint } from '../train/checkpoint.js';
@@ -21,14 +21,6 @@ interface ExportFlags {
   classes?: number;
   shortcut?: 'A' | 'B';
   foldBn: boolean;
-}
-
-/** Classes and input channels a state dict implies: its last 2-D tensor's rows, its first 4-D tensor's channels. */
-export function stateDims(state: Map<string, Tensor>): { numClasses?: number; inChannels?: number } {
-  const ts = [...state.values()];
-  const last2d = ts.filter((t) => t.ndim === 2).pop();
-  const first4d = ts.find((t) => t.ndim === 4);
-  return { numClasses: last2d?.shape[0], inChannels: first4d?.shape[1] };
 }
 
 export function addExportCommand(program: Command): void {
@@ -61,21 +53,10 @@ export function addExportCommand(program: Command): void {
       }
       if (model === undefined) throw new OptionError('--model is required without --checkpoint');
       const info = modelInfo(model);
-      const dims = state ? stateDims(state) : {};
-      const inChannels = f.input?.[0] ?? dims.inChannels ?? info.defaultInChannels;
+      const opts = { numClasses: f.classes, inChannels: f.input?.[0], ...(shortcut ? { shortcut } : {}) };
+      const m = state !== null ? modelFromState(model, state, (f.checkpoint ?? f.weights)!, opts) : createModel(model, opts);
+      const inChannels = f.input?.[0] ?? (state !== null ? stateDims(state).inChannels : undefined) ?? info.defaultInChannels;
       const input: [number, number, number] = f.input ?? [inChannels, info.inputShape[1], info.inputShape[2]];
-      const m = createModel(model, {
-        numClasses: f.classes ?? dims.numClasses ?? info.defaultNumClasses,
-        inChannels,
-        ...(shortcut ? { shortcut } : {}),
-      });
-      if (state !== null) {
-        try {
-          m.loadStateDict(state, true);
-        } catch (e) {
-          throw new DataError(`${f.checkpoint ?? f.weights}: does not fit ${model}: ${(e as Error).message}`);
-        }
-      }
       const r = exportOnnx(m, f.onnx, { inputShape: input, foldBatchNorm: f.foldBn, name: model });
       const nodes = Object.entries(r.nodes).map(([k, v]) => `${v} ${k}`).join(', ');
       process.stdout.write(`wrote ${f.onnx}: ${model} at N x ${input.join('x')}, ${(r.bytes / 1e6).toFixed(2)} MB, nodes ${nodes}\n`);

@@ -5,10 +5,8 @@
  * tensors are converted; entries with other dtypes are reported.
  */
 import type { Command } from 'commander';
-import { DataError } from '../core/errors.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
-import { createModel, modelInfo } from '../models/index.js';
-import { stateDims } from './export.js';
+import { modelFromState, stateDims } from '../models/index.js';
 
 interface ImportFlags {
   model: string;
@@ -27,19 +25,12 @@ export function addImportCommand(program: Command): void {
     .option('--shortcut <A|B>', 'CIFAR ResNets: shortcut option of the state dict (default A)')
     .action((f: ImportFlags) => {
       const { tensors, skipped } = readSafetensors(f.from);
-      const dims = stateDims(tensors);
-      const info = modelInfo(f.model);
-      const model = createModel(f.model, {
-        numClasses: dims.numClasses ?? info.defaultNumClasses, inChannels: dims.inChannels ?? info.defaultInChannels, ...(f.shortcut ? { shortcut: f.shortcut } : {}),
-      });
-      try {
-        model.loadStateDict(tensors, true);
-      } catch (e) {
-        throw new DataError(`${f.from}: does not fit ${f.model}: ${(e as Error).message}${skipped.length ? `; unreadable dtypes: ${skipped.join(', ')}` : ''}`);
-      }
+      const note = skipped.length ? `; unreadable dtypes: ${skipped.join(', ')}` : '';
+      const model = modelFromState(f.model, tensors, f.from, f.shortcut ? { shortcut: f.shortcut } : {}, note);
+      const classes = stateDims(model.stateDict()).numClasses;
       writeSafetensors(f.out, model.stateDict(), { format: 'pt', model: f.model, framework: 'leantrain', source: f.from });
       process.stdout.write(
-        `imported ${tensors.size} tensors into ${f.model} (${model.parameterCount().toLocaleString('en-US')} parameters, ${dims.numClasses ?? info.defaultNumClasses} classes): ${f.out}\n`,
+        `imported ${tensors.size} tensors into ${f.model} (${model.parameterCount().toLocaleString('en-US')} parameters, ${classes} classes): ${f.out}\n`,
       );
     });
 }

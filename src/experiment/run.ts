@@ -12,9 +12,8 @@ import path from 'node:path';
 import { OptionError } from '../core/errors.js';
 import { DataLoader, transformPreset } from '../data/index.js';
 import { loadWeights } from '../io/safetensors.js';
-import { createModel } from '../models/index.js';
-import { DEFAULT_TRAIN_CONFIG, validateTrainConfig, type TrainConfig } from '../train/config.js';
-import { loadSplits, runTraining, type TrainSummary } from '../train/trainer.js';
+import { validateTrainConfig, type TrainConfig } from '../train/config.js';
+import { loadSplits, modelFor, runTraining, type TrainSummary } from '../train/trainer.js';
 import { captureGradient, fitGradient, type GradientFit } from './gradient.js';
 import { writeReport } from './report.js';
 import { resultRow, type ResultRow } from './results.js';
@@ -140,7 +139,7 @@ async function gradientHistogram(
   }
   const c = first.config;
   const { train } = loadSplits(c);
-  const model = createModel(c.model, { numClasses: train.numClasses, inChannels: train.imageShape[0], seed: c.seed, ...(c.shortcut ? { shortcut: c.shortcut } : {}) });
+  const model = modelFor(c, train);
   loadWeights(model, path.join(c.out!, 'model.safetensors'));
   const loader = new DataLoader(train, { batchSize: c.batchSize, shuffle: true, seed: c.seed, transform: transformPreset(c.dataset, c.augment ? 'train' : 'test', { imageSize: c.imageSize }) });
   try {
@@ -152,9 +151,4 @@ async function gradientHistogram(
     await loader.close();
   }
   return null;
-}
-
-/** Default shared training options of an experiment (DEFAULT_TRAIN_CONFIG plus a short dense warm-up for timing). */
-export function experimentBase(over: Partial<TrainConfig>): TrainConfig {
-  return { ...DEFAULT_TRAIN_CONFIG, ...over };
 }

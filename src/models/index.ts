@@ -9,5 +9,6 @@ export { ResNet, BasicBlock, Bottleneck } from './resnet.js';
 export { AlexNet } from './alexnet.js';
 export type { AlexNetOptions } from './alexnet.js';
 export { modelSummary } from './summary.js';
+export { modelFromState, stateDims } from './weights.js';
 export type { ModelSummary, SummaryOptions } from './summary.js';
 export type { ResNetOptions } from './resnet.js';

@@ -9,6 +9,7 @@
 import { noGrad } from '../autograd/graph.js';
 import { kernels, withBackend } from '../backend/active.js';
 import type { Conv2dDims, Kernels, LinearDims } from '../backend/kernels.js';
+import { wrapKernels } from '../backend/wrap.js';
 import { checkShape } from '../core/errors.js';
 import { formatShape } from '../core/shape.js';
 import { withoutInit } from '../nn/init.js';
@@ -37,18 +38,14 @@ export interface SummaryOptions {
 
 /** A backend whose conv and linear forwards record multiply-adds and every kernel does nothing. */
 function counting(base: Kernels, add: (macs: number) => void): Kernels {
-  const noop = (): void => {};
-  return new Proxy(base, {
-    get(target, prop, receiver) {
-      if (prop === 'conv2dForward') {
-        return (_x: unknown, _w: unknown, _b: unknown, _y: unknown, d: Conv2dDims) => add(d.N * d.K * d.C * d.R * d.S * d.P * d.Q);
-      }
-      if (prop === 'linearForward') return (_x: unknown, _w: unknown, _b: unknown, _y: unknown, d: LinearDims) => add(d.N * d.IN * d.OUT);
-      const v: unknown = Reflect.get(target, prop, receiver);
-      if (typeof v === 'function' && prop !== 'threads' && prop !== 'setThreads') return noop;
-      return v;
+  return wrapKernels(
+    base,
+    {
+      conv2dForward: (_x, _w, _b, _y, d: Conv2dDims) => add(d.N * d.K * d.C * d.R * d.S * d.P * d.Q),
+      linearForward: (_x, _w, _b, _y, d: LinearDims) => add(d.N * d.IN * d.OUT),
     },
-  });
+    'noop',
+  );
 }
 
 /**

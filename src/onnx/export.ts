@@ -16,6 +16,7 @@
  * the kernels) is an UnsupportedError naming it, and no file is written.
  */
 import { withBackend, kernels } from '../backend/active.js';
+import { wrapKernels } from '../backend/wrap.js';
 import type { Conv2dDims, Kernels, LinearDims, Pool2dDims, ShortcutDims, ChannelDims, BatchNormEpilogue } from '../backend/kernels.js';
 import { noGrad } from '../autograd/graph.js';
 import type { FloatArray } from '../core/dtype.js';
@@ -215,17 +216,8 @@ function tracing(base: Kernels, t: Tracer): Kernels {
       t.node('Pad', [sliced, t.constInt64([0, before, 0, 0, 0, d.K - d.C - before, 0, 0])], [t.out(y, [d.N, d.K, P, Q])]); // mode 'constant', value 0: the defaults
     },
   };
-  return new Proxy(base, {
-    get(target, prop, receiver) {
-      if (typeof prop === 'string' && prop in map) return map[prop as keyof Kernels];
-      const v: unknown = Reflect.get(target, prop, receiver);
-      if (typeof v === 'function' && !['threads', 'setThreads'].includes(String(prop))) {
-        return () => {
-          throw new UnsupportedError(`ONNX export: kernel '${String(prop)}' has no ONNX mapping (is the model in eval mode, and made of supported layers?)`);
-        };
-      }
-      return v;
-    },
+  return wrapKernels(base, map, (kernel) => {
+    throw new UnsupportedError(`ONNX export: kernel '${kernel}' has no ONNX mapping (is the model in eval mode, and made of supported layers?)`);
   });
 }
 

@@ -106,6 +106,16 @@ export function loadSplits(c: TrainConfig, warn?: (line: string) => void): { tra
   };
 }
 
+/** The model a run of `c` trains on `train` (classes and channels from the data set), seeded. */
+export function modelFor(c: TrainConfig, train: Dataset): Module {
+  return createModel(c.model, {
+    numClasses: train.numClasses,
+    inChannels: train.imageShape[0],
+    seed: c.seed,
+    ...(c.shortcut ? { shortcut: c.shortcut } : {}),
+  });
+}
+
 /** Trains per `c`; returns the summary (also written to <out>/summary.json when `out` is set). */
 export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}, run: RunOptions = {}): Promise<TrainSummary> {
   // Everything that can be checked without the data is checked before loading it.
@@ -117,13 +127,7 @@ export async function runTraining(c: TrainConfig, hooks: TrainHooks = {}, run: R
   const k = kernels();
   if (c.threads !== undefined) k.setThreads(c.threads);
   const { train, test } = loadSplits(c, info);
-  const [C] = train.imageShape;
-  const model = createModel(c.model, {
-    numClasses: train.numClasses,
-    inChannels: C,
-    seed: c.seed,
-    ...(c.shortcut ? { shortcut: c.shortcut } : {}),
-  });
+  const model = modelFor(c, train);
   if (c.initFrom !== undefined) loadWeights(model, c.initFrom);
   const optimizer = makeOptimizer(c, model);
   const ck = run.resume !== undefined ? readCheckpoint(run.resume) : null;
