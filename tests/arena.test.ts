@@ -105,3 +105,43 @@ test('shortcutPadA writes every element of recycled storage (forward and backwar
     }
   }
 });
+
+test('release: a buffer of the current run serves the next allocation of its size; others are ignored', () => {
+  for (const checkReleases of [false, true]) {
+    const arena = new BufferArena({ checkReleases });
+    arena.run(() => {
+      const a = Tensor.empty(BIG);
+      const buf = a.data.buffer;
+      assert.equal(arena.release(buf), true);
+      assert.equal(arena.release(buf), false, 'a second release of the same buffer is refused');
+      if (checkReleases) assert.throws(() => a.data, LeantrainError, 'checkReleases detaches the released buffer');
+      const b = Tensor.empty(BIG);
+      assert.equal(arena.stats.reused, 1, 'the released buffer was handed out again');
+      assert.equal(arena.release(new Float32Array(b.size).buffer), false, 'a buffer from outside the arena is ignored');
+    });
+    assert.equal(arena.stats.allocated, 1);
+    assert.equal(arena.stats.released, 1);
+    assert.equal(arena.stats.buffers, 1);
+  }
+});
+
+test('backward inside an arena gives dead gradients back: a chain of ops needs fewer buffers, same result', () => {
+  // x -> relu -> relu -> ... (8 ops): without intra-step reuse each op's output gradient holds its
+  // own buffer until the step ends; with it, two gradient buffers alternate.
+  const rng = new Rng(5);
+  const x0 = Tensor.randn(BIG, rng);
+  const chain = (): number[] => {
+    const x = new Tensor(x0.data.slice(), BIG, true);
+    let y = x;
+    for (let i = 0; i < 8; i++) y = relu(y);
+    backward(y, { grad: Tensor.full(BIG, 0.5) });
+    return Array.from(x.grad!.data.subarray(0, 64));
+  };
+  const plain = chain();
+  const arena = new BufferArena({ checkReleases: true });
+  const got = arena.run(chain);
+  assert.deepEqual(got, plain);
+  assert.ok(arena.stats.released >= 6, `released ${arena.stats.released} gradient buffers`);
+  // 8 forward outputs + at most 3 gradient buffers live at once (plus the seed, outside the arena).
+  assert.ok(arena.stats.allocated <= 8 + 3, `allocated ${arena.stats.allocated} buffers`);
+});

@@ -79,3 +79,24 @@ test('setIsa rejects unknown or unavailable variants and keeps the current one',
   }
   assert.equal(nat.isa(), original);
 });
+
+test('fmaPeakGflops: every variant reports a positive, finite peak; measureFmaPeak needs the native backend', { skip }, async () => {
+  if (nat === null) return;
+  const { measureFmaPeak, withBackend, refBackend } = await import('../src/index.js');
+  const original = nat.isa();
+  try {
+    for (const isa of nat.availableIsas()) {
+      nat.setIsa(isa);
+      const g = nat.fmaPeakGflops(10_000);
+      assert.ok(Number.isFinite(g) && g > 0, `${isa}: fmaPeakGflops gave ${g}`);
+    }
+  } finally {
+    nat.setIsa(original === 'scalar' ? 'scalar' : 'native');
+  }
+  assert.throws(() => nat.fmaPeakGflops(0), /fmaPeakGflops.*must be an integer/);
+  const p = withBackend(nat, () => measureFmaPeak(3, 5));
+  assert.equal(p.runs.length, 3);
+  assert.ok(p.runs.includes(p.gflops), 'the peak is the median of the runs');
+  assert.equal(p.perThread, p.gflops / p.threads);
+  assert.throws(() => withBackend(refBackend(), () => measureFmaPeak(1, 1)), (e: unknown) => e instanceof UnsupportedError && /'ref' backend has no FMA peak loop/.test((e as Error).message));
+});

@@ -3,7 +3,9 @@
  * too) with activation-gradient pruning and dropout-free layers, then prints the parameters' sums
  * as JSON. Run with and without LEANTRAIN_POISON_EMPTY=1 (Tensor.empty storage filled with NaN):
  * equal output proves no op relies on zeros that Tensor.empty does not promise. With
- * LEANTRAIN_TEST_ARENA=1 each step runs in a BufferArena (storage recycled from the previous step).
+ * LEANTRAIN_TEST_ARENA=1 each step runs in a BufferArena (storage recycled from the previous step,
+ * and gradient buffers recycled within the step by the backward driver; checkReleases detaches each
+ * one it gives back, so a gradient read after its release would throw).
  */
 import { backward, BufferArena, createModel, crossEntropy, kernels, Rng, Tensor } from '../src/index.js';
 import { createPruningPolicy } from '../src/sparse/index.js';
@@ -16,7 +18,7 @@ const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 
 const policy = createPruningPolicy({ policy: 'normal', rate: 0.9, seed: 1, exclude: [] });
 const uninstall = policy.install();
 const rng = new Rng(11);
-const arena = process.env.LEANTRAIN_TEST_ARENA === '1' ? new BufferArena() : null;
+const arena = process.env.LEANTRAIN_TEST_ARENA === '1' ? new BufferArena({ checkReleases: true }) : null;
 for (let s = 0; s < 3; s++) {
   const x = Tensor.randn([4, 3, 32, 32], rng);
   const labels = Int32Array.from({ length: 4 }, () => rng.int(10));
@@ -31,6 +33,7 @@ for (let s = 0; s < 3; s++) {
   else step();
 }
 if (arena && arena.stats.reused === 0) throw new Error('the arena reused no buffer: the test would prove nothing');
+if (arena && arena.stats.released === 0) throw new Error('the backward driver released no gradient: intra-step reuse is untested');
 uninstall();
 model.eval();
 const logits = model.call(Tensor.randn([2, 3, 32, 32], rng));

@@ -10,7 +10,9 @@
  * of a shared machine over both sides. PyTorch is optional: only this script needs it.
  * Options: --model, --batch, --threads (default: leantrain's current count), --repeats (10),
  * --warmup (2), --rounds (1), --python (/usr/bin/python3), --json (print everything as JSON),
- * --markdown (the table as Markdown, as in bench/README.md).
+ * --markdown (the table as Markdown, as in bench/README.md). Each kernel is also reported as a
+ * fraction of the machine's FMA peak, measured first with a register-only loop (measureFmaPeak)
+ * at the same thread count.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { kernels, LeantrainError } from '../../src/index.js';
-import { formatTable, runKernelBench, type KernelBenchResult } from '../../src/bench/index.js';
+import { formatTable, measureFmaPeak, runKernelBench, type FmaPeak, type KernelBenchResult } from '../../src/bench/index.js';
 
 interface PeerRow {
   shape: string;
@@ -44,6 +46,9 @@ export interface CompareRow {
   ratio: number;
   leantrainGflops: number;
   pytorchGflops: number;
+  /** leantrainGflops / the measured FMA peak at the same thread count (0..1). */
+  leantrainOfPeak: number;
+  pytorchOfPeak: number;
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -99,6 +104,9 @@ async function main(): Promise<void> {
   const ours = new Map<string, number[]>();
   const theirs = new Map<string, number[]>();
   const push = (m: Map<string, number[]>, key: string, v: number): void => void m.set(key, [...(m.get(key) ?? []), v]);
+  kernels().setThreads(threads);
+  const peak: FmaPeak = measureFmaPeak();
+  if (!values.json) process.stderr.write(`[compare] FMA peak ${peak.gflops.toFixed(1)} GFLOP/s (${peak.isa}, ${threads} thread(s))\n`);
   let lt: KernelBenchResult | null = null;
   let peer: PeerResult | null = null;
   try {
@@ -125,12 +133,13 @@ async function main(): Promise<void> {
     return {
       shape: row.shape, kernel: row.kernel, leantrainMs: a, pytorchMs: b, ratio: a / b,
       leantrainGflops: flop / (a * 1e6), pytorchGflops: flop / (b * 1e6),
+      leantrainOfPeak: flop / (a * 1e6) / peak.gflops, pytorchOfPeak: flop / (b * 1e6) / peak.gflops,
     };
   });
   const worst = Math.max(...rows.map((r) => r.ratio));
   const geo = Math.exp(rows.reduce((s, r) => s + Math.log(r.ratio), 0) / rows.length);
   if (values.json) {
-    const out = { model, batch, threads, repeats, warmup, rounds, machine: lt.machine, pytorch: peer.machine, rows, worstRatio: worst, geomeanRatio: geo };
+    const out = { model, batch, threads, repeats, warmup, rounds, machine: lt.machine, pytorch: peer.machine, fmaPeak: peak, rows, worstRatio: worst, geomeanRatio: geo };
     process.stdout.write(`${JSON.stringify(out, null, 1)}\n`);
     return;
   }
@@ -138,8 +147,8 @@ async function main(): Promise<void> {
   if (values.markdown) {
     process.stdout.write(
       `${model}, batch ${batch}, ${threads} thread(s): median ms of ${repeats} runs after ${warmup} warm-up, median over ${rounds} round(s); ` +
-        `${m.date.slice(0, 10)}\n\n| shape | kernel | leantrain ms | PyTorch ms | ratio |\n| --- | --- | ---: | ---: | ---: |\n` +
-        rows.map((r) => `| ${r.shape} | ${r.kernel} | ${r.leantrainMs.toFixed(2)} | ${r.pytorchMs.toFixed(2)} | ${r.ratio.toFixed(2)} |`).join('\n') +
+        `${m.date.slice(0, 10)}; FMA peak ${peak.gflops.toFixed(0)} GFLOP/s\n\n| shape | kernel | leantrain ms | PyTorch ms | ratio | leantrain % of peak | PyTorch % of peak |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n` +
+        rows.map((r) => `| ${r.shape} | ${r.kernel} | ${r.leantrainMs.toFixed(2)} | ${r.pytorchMs.toFixed(2)} | ${r.ratio.toFixed(2)} | ${(100 * r.leantrainOfPeak).toFixed(0)} | ${(100 * r.pytorchOfPeak).toFixed(0)} |`).join('\n') +
         `\n\nworst ratio ${worst.toFixed(2)}, geometric mean ${geo.toFixed(2)}\n`,
     );
     return;
@@ -147,16 +156,17 @@ async function main(): Promise<void> {
   process.stdout.write(
     `conv kernels of ${model}, batch ${batch}, ${threads} thread(s); median of ${repeats} runs after ${warmup} warm-up, ` +
       `median over ${rounds} round(s)\n` +
-      `leantrain ${m.backend}${m.isa ? ` (${m.isa})` : ''} vs PyTorch ${String(peer.machine.torch)} on ${m.cpu}, ${m.cores} cores, ${m.date}\n\n`,
+      `leantrain ${m.backend}${m.isa ? ` (${m.isa})` : ''} vs PyTorch ${String(peer.machine.torch)} on ${m.cpu}, ${m.cores} cores, ${m.date}\n` +
+      `FMA peak (register-only loop, ${threads} thread(s)): ${peak.gflops.toFixed(1)} GFLOP/s\n\n`,
   );
   process.stdout.write(
     formatTable(
-      ['shape', 'kernel', 'leantrain ms', 'PyTorch ms', 'ratio', 'leantrain GF/s', 'PyTorch GF/s'],
+      ['shape', 'kernel', 'leantrain ms', 'PyTorch ms', 'ratio', 'leantrain GF/s', 'PyTorch GF/s', 'leantrain %peak', 'PyTorch %peak'],
       rows.map((r) => [
         r.shape, r.kernel, r.leantrainMs.toFixed(3), r.pytorchMs.toFixed(3), r.ratio.toFixed(2),
-        r.leantrainGflops.toFixed(1), r.pytorchGflops.toFixed(1),
+        r.leantrainGflops.toFixed(1), r.pytorchGflops.toFixed(1), (100 * r.leantrainOfPeak).toFixed(0), (100 * r.pytorchOfPeak).toFixed(0),
       ]),
-      [false, false, true, true, true, true, true],
+      [false, false, true, true, true, true, true, true, true],
     ),
   );
   process.stdout.write(`\n\nratio leantrain/PyTorch: worst ${worst.toFixed(2)}, geometric mean ${geo.toFixed(2)}\n`);

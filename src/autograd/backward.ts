@@ -4,8 +4,13 @@
  * node's incoming gradient, runs its backward function and accumulates input gradients along the
  * node's edges (into the producing node's pending gradient, or into a leaf's `.grad`).
  * Kernels overwrite; accumulation happens only here.
+ *
+ * Inside a BufferArena run the driver also hands each gradient buffer back to the arena as soon
+ * as no pending gradient uses it any more (`GradientLifetimes`), so the gradients of a step share
+ * memory instead of each holding its own until the step ends.
  */
 import { PrunedGradient } from './pruned.js';
+import { activeArena, type BufferArena } from '../core/arena.js';
 import { LeantrainError, ShapeError } from '../core/errors.js';
 import { formatShape, shapesEqual } from '../core/shape.js';
 import { kernels } from '../backend/active.js';
@@ -45,19 +50,69 @@ interface Pending {
   owned: boolean;
 }
 
-function accumulate(map: Map<Node, Pending>, node: Node, g: Tensor): void {
+/**
+ * Intra-step reuse of gradient memory: counts, per buffer, the pending gradients that use it
+ * (a buffer can be pending at several nodes: `add` passes its output gradient to both inputs).
+ * Buffers that lose their last use become candidates; `settle` (called once a node's outputs are
+ * all filed) gives back to the arena every candidate still unused. Buffers the arena did not hand
+ * out in this run (the seed from outside, pruning pools, small tensors) are ignored by it, and
+ * the seed is pinned. A buffer given back is detached, so a missed use fails loudly.
+ */
+class GradientLifetimes {
+  private readonly refs = new Map<ArrayBufferLike, number>();
+  private candidates: ArrayBufferLike[] = [];
+
+  constructor(
+    private readonly arena: BufferArena,
+    private readonly pinned: ArrayBufferLike,
+  ) {}
+
+  hold(t: Tensor): void {
+    const b = t.data.buffer;
+    this.refs.set(b, (this.refs.get(b) ?? 0) + 1);
+  }
+
+  /** Drops one use of t's buffer (it becomes a candidate when none is left). */
+  drop(t: Tensor): void {
+    const b = t.data.buffer;
+    const n = (this.refs.get(b) ?? 1) - 1;
+    if (n > 0) {
+      this.refs.set(b, n);
+    } else {
+      this.refs.delete(b);
+      this.candidates.push(b);
+    }
+  }
+
+  /** A tensor nothing may hold (a gradient returned for a leaf, or for no input): a candidate. */
+  maybeDead(t: Tensor): void {
+    this.candidates.push(t.data.buffer);
+  }
+
+  settle(): void {
+    for (const b of this.candidates) if (b !== this.pinned && !this.refs.has(b)) this.arena.release(b);
+    this.candidates = [];
+  }
+}
+
+function accumulate(map: Map<Node, Pending>, node: Node, g: Tensor, life: GradientLifetimes | null): void {
   const prev = map.get(node);
   if (prev === undefined) {
     map.set(node, { grad: g, owned: false });
+    life?.hold(g);
     return;
   }
   const k = kernels();
   if (prev.owned) {
     k.add(prev.grad.data, g.data, prev.grad.data, g.size);
+    life?.maybeDead(g);
   } else {
     const sum = Tensor.empty(g.shape, g.dtype);
     k.add(prev.grad.data, g.data, sum.data, g.size);
     map.set(node, { grad: sum, owned: true });
+    life?.hold(sum);
+    life?.drop(prev.grad);
+    life?.maybeDead(g);
   }
 }
 
@@ -103,6 +158,9 @@ export function backward(root: Tensor, opts: BackwardOptions = {}): void {
 
   const pending = new Map<Node, Pending>();
   pending.set(root.gradFn, { grad: seed, owned: false });
+  const arena = activeArena();
+  const life = arena !== null && !opts.retainGraph ? new GradientLifetimes(arena, seed.data.buffer) : null;
+  life?.hold(seed);
   for (const node of nodes) {
     const p = pending.get(node);
     if (p === undefined) continue;
@@ -126,15 +184,28 @@ export function backward(root: Tensor, opts: BackwardOptions = {}): void {
     for (let i = 0; i < node.inputs.length; i++) {
       const edge = node.inputs[i];
       const gi = grads[i];
-      if (!edge.requiresGrad || gi === null || gi === undefined) continue;
+      if (gi === null || gi === undefined) continue;
+      if (!edge.requiresGrad) {
+        life?.maybeDead(gi);
+        continue;
+      }
       if (!shapesEqual(gi.shape, edge.shape)) {
         throw new ShapeError(
           `backward of ${where}: gradient for input ${i} has shape ` +
             `${formatShape(gi.shape)}, input has ${formatShape(edge.shape)}`,
         );
       }
-      if (edge.gradFn !== null) accumulate(pending, edge.gradFn, gi);
-      else if (edge.leaf !== null) accumulateLeaf(edge.leaf, gi);
+      if (edge.gradFn !== null) {
+        accumulate(pending, edge.gradFn, gi, life);
+      } else if (edge.leaf !== null) {
+        accumulateLeaf(edge.leaf, gi);
+        life?.maybeDead(gi);
+      }
+    }
+    if (life !== null) {
+      life.drop(p.grad);
+      if (g !== p.grad) life.maybeDead(g);
+      life.settle();
     }
   }
 }

@@ -15,3 +15,5 @@ export { runBackwardBench, formatBackwardBench, loadBenchImages, prepareBench, t
 export type { SparseBenchSetup, BenchImages, WarmModel, LayerStepTimes, BackwardBenchLayer, BackwardBenchResult } from './backward.js';
 export { runStepBench, formatStepBench } from './step.js';
 export type { StepBenchResult } from './step.js';
+export { measureFmaPeak } from './peak.js';
+export type { FmaPeak } from './peak.js';

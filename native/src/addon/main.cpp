@@ -2,6 +2,7 @@
 // Dims arrive as Int32Arrays in the field order of src/backend/kernels.ts.
 #include <napi.h>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -337,6 +338,15 @@ static Napi::Value SoftmaxXentBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// fmaPeakGflops(iters): the measured FMA peak of the active variant on the current threads.
+static Napi::Value FmaPeakGflops(const Napi::CallbackInfo& info) {
+  const char* k = "fmaPeakGflops";
+  const double iters = num(info, k, 0);
+  if (!(iters >= 1) || iters != std::floor(iters) || iters > 1e12) throw arg_error(info.Env(), k, 0, "must be an integer in [1, 1e12]");
+  float sink = 0.0f;
+  return Napi::Number::New(info.Env(), g_table->fma_peak_gflops(static_cast<int64_t>(iters), &sink));
+}
+
 // Tensors are JS-owned ArrayBuffers that V8 allocates with calloc. glibc serves large blocks
 // with fresh mmap()s and returns them to the OS on free, so every activation buffer of every
 // step page-faults on first touch (about 5 ms for an 8 MB tensor: more than the op itself).
@@ -391,6 +401,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   reg("linearBackwardWeight", LinearBackwardWeight);
   reg("softmaxCrossEntropyForward", SoftmaxXentForward);
   reg("softmaxCrossEntropyBackward", SoftmaxXentBackward);
+  reg("fmaPeakGflops", FmaPeakGflops);
   register_prune(env, exports, &g_table);
   register_sparse_conv(env, exports, &g_table);
   return exports;

@@ -59,6 +59,9 @@ int64_t prune_gradient(const float* g, float* out, int64_t n, float tau, bool st
 void shortcut_pad_forward(const float* x, float* y, const ShortcutDims& d);
 void shortcut_pad_backward(const float* dy, float* dx, const ShortcutDims& d);
 
+// peak.cpp: measured FMA peak (GFLOP/s over all threads) of iters x 16 register-only FMA chains.
+double fma_peak_gflops(int64_t iters, float* sink);
+
 // sparse_conv.cpp
 void conv2d_backward_input_sparse(const float* dy, const float* w, float* dx, const Conv2dDims& d);
 void conv2d_backward_weight_sparse(const float* x, const float* dy, float* dw, float* dbias, const Conv2dDims& d);

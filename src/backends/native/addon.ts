@@ -27,6 +27,8 @@ export interface NativeAddon {
   setThreads(n: number): void;
   threads(): number;
   hasOpenMP(): boolean;
+  /** GFLOP/s of iters x 16 register-only FMA chains of the active variant on every thread (the measured peak). */
+  fmaPeakGflops(iters: number): number;
   conv2dForward(x: F32, w: F32, bias: F32 | null, y: F32, dims: Int32Array): void;
   conv2dBackwardInput(dy: F32, w: F32, dx: F32, dims: Int32Array): void;
   conv2dBackwardWeight(x: F32, dy: F32, dw: F32, dbias: F32 | null, dims: Int32Array): void;

@@ -68,6 +68,12 @@ export interface NativeIsaControl {
    * UnsupportedError naming the variant and the available ones if it cannot run here.
    */
   setIsa(isa: IsaName): string;
+  /**
+   * The machine's float32 peak as measured here: GFLOP/s of `iters` x 16 independent FMA chains in
+   * the active variant's widest vectors, kept in registers, on every thread at once (2 flops per
+   * lane per FMA). Used to report kernels as a fraction of the peak (`measureFmaPeak`).
+   */
+  fmaPeakGflops(iters: number): number;
 }
 
 /** Wraps a loaded addon as a Kernels backend. */
@@ -85,6 +91,7 @@ export function createNativeBackend(a: NativeAddon): Kernels & NativeIsaControl 
       }
       return a.setIsa(isa);
     },
+    fmaPeakGflops: (iters) => a.fmaPeakGflops(iters),
     threads: () => a.threads(),
     setThreads: (n) => a.setThreads(n),
 
