@@ -21,6 +21,8 @@ export interface SyntheticStep {
   policy: PruningPolicy | null;
   /** Training step number `i` (the pruning key), pruned or dense, inside `arena` when given. */
   run(i: number, pruned: boolean, arena: BufferArena | null): void;
+  /** Wall ms of the optimizer step (`opt.step()`) of the last run. */
+  readonly lastOptimizerMs: number;
 }
 
 export function syntheticStep(o: SyntheticStepOptions): SyntheticStep {
@@ -33,14 +35,20 @@ export function syntheticStep(o: SyntheticStepOptions): SyntheticStep {
   const x = Tensor.randn([o.batch, 3, 32, 32], rng);
   const labels = Int32Array.from({ length: o.batch }, () => rng.int(10));
   const policy = o.pruneRate !== undefined ? createPruningPolicy({ policy: 'normal', rate: o.pruneRate, seed: 0, exclude: ['fc'] }) : null;
+  let optMs = 0;
   const body = (): void => {
     const loss = crossEntropy(model.call(x), labels);
     opt.zeroGrad();
     backward(loss);
+    const t0 = performance.now();
     opt.step();
+    optMs = performance.now() - t0;
   };
   return {
     policy,
+    get lastOptimizerMs() {
+      return optMs;
+    },
     run(i, pruned, arena) {
       if (pruned && policy === null) throw new Error('syntheticStep: a pruned step needs pruneRate');
       const prev = pruned ? setGradientTransform(policy!.transform) : null;
