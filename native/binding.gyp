@@ -18,7 +18,8 @@
       "src/kernels/sparse_conv.cpp",
       "src/kernels/sparse_linear.cpp",
       "src/kernels/shortcut.cpp",
-      "src/kernels/peak.cpp"
+      "src/kernels/peak.cpp",
+      "src/kernels/optim.cpp"
     ],
     "common_cflags": ["-O3", "-std=c++17", "-fopenmp", "-fno-math-errno", "-ffp-contract=fast", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-maybe-uninitialized", "-Wno-uninitialized"]
   },

@@ -14,6 +14,7 @@ import { activeArena, type BufferArena } from '../core/arena.js';
 import { LeantrainError, ShapeError } from '../core/errors.js';
 import { formatShape, shapesEqual } from '../core/shape.js';
 import { kernels } from '../backend/active.js';
+import type { FloatArray } from '../core/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Node } from './graph.js';
 
@@ -116,10 +117,26 @@ function accumulate(map: Map<Node, Pending>, node: Node, g: Tensor, life: Gradie
   }
 }
 
+/**
+ * Per leaf, the storage of the last `.grad` this driver created for it. Once `.grad` has been
+ * reset to null (optimizer.zeroGrad()), the next backward copies the new gradient into that
+ * storage instead of allocating (ResNet-18: 45 MB per step, with its page faults and GC): the
+ * leaf's previous `.grad` tensor is overwritten then, as with PyTorch's zero_grad(set_to_none=False).
+ */
+const gradStorage = new WeakMap<Tensor, FloatArray>();
+
 function accumulateLeaf(t: Tensor, g: Tensor): void {
   if (t.grad === null) {
-    // Copy: g may be shared with other consumers' gradients.
-    t.grad = new Tensor(g.data.slice(), g.shape);
+    // Copy: g may be shared with other consumers' gradients, and it may live in a BufferArena.
+    const src = g.data;
+    let store = gradStorage.get(t);
+    if (store === undefined || store.length !== src.length || store.constructor !== src.constructor) {
+      store = src.slice();
+      gradStorage.set(t, store);
+    } else {
+      store.set(src);
+    }
+    t.grad = new Tensor(store, g.shape);
   } else {
     kernels().add(t.grad.data, g.data, t.grad.data, g.size);
   }

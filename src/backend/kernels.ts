@@ -18,6 +18,7 @@
  * Shapes legend: N batch, C in-channels, K out-channels, H x W input, R x S kernel, P x Q output.
  */
 import type { FloatArray } from '../core/dtype.js';
+import type { SgdScalars } from './sgd_update.js';
 
 /** Dimensions of a 2-D convolution (groups = 1, dilation = 1). */
 export interface Conv2dDims {
@@ -254,6 +255,13 @@ export interface Kernels {
   linearBackwardWeightSparse(x: FloatArray, dy: FloatArray, dw: FloatArray, dbias: FloatArray | null, d: LinearDims): void;
   /** Exactly conv2dBackwardWeight's result (dw[K,C,R,S], dbias[K] if not null), work ~ non-zeros of dy. */
   conv2dBackwardWeightSparse(x: FloatArray, dy: FloatArray, dw: FloatArray, dbias: FloatArray | null, d: Conv2dDims): void;
+
+  // ---- optimizer (optim.ts) ----
+  /**
+   * One SGD step over n parameters in place: p[n], g[n], buf[n] (the momentum buffer; null in
+   * 'plain' mode). The rule and its rounding are src/backend/sgd_update.ts's, exactly.
+   */
+  sgdUpdate(p: FloatArray, g: FloatArray, buf: FloatArray | null, n: number, s: SgdScalars): void;
 }
 
 /** Kernel names, for benchmarks and error messages. */

@@ -9,6 +9,8 @@
  *     d = nesterov ? d + momentum * buf : buf
  *   p = p - lr * d
  */
+import { kernels } from '../backend/active.js';
+import { sgdUpdateLoop, type SgdScalars } from '../backend/sgd_update.js';
 import type { FloatArray } from '../core/dtype.js';
 import { OptionError } from '../core/errors.js';
 import type { Parameter } from '../nn/module.js';
@@ -88,37 +90,30 @@ export class SGD extends OptimizerBase {
 
   step(): void {
     const { momentum, dampening, nesterov, weightDecay } = this.config;
+    const k = kernels();
     for (let i = 0; i < this.params.length; i++) {
       const g = this.gradOf(i);
       if (g === null) continue;
       const p = this.params[i].data;
       const f = scalarFor(p);
-      const lr = f(this.lr);
-      const wd = f(weightDecay);
+      let buf: FloatArray | null = null;
+      let s: SgdScalars;
       if (momentum === 0) {
-        for (let k = 0; k < p.length; k++) p[k] -= lr * (g[k] + wd * p[k]);
+        s = { mode: 'plain', lr: f(this.lr), wd: f(weightDecay), bm: 0, bd: 0, m: 0 };
       } else {
-        const m = f(momentum);
-        let buf = this.buffers[i];
+        buf = this.buffers[i];
         const first = buf === null;
         if (buf === null) buf = this.buffers[i] = this.zerosLike(i);
         // The first update copies d into the (zero) buffer: 0 * 0 + 1 * d is exactly d.
-        const bm = first ? 0 : m;
-        const bd = first ? 1 : f(1 - dampening);
-        // One pass each: decayed gradient, buffer update, (Nesterov look-ahead), parameter update.
-        if (nesterov) {
-          for (let k = 0; k < p.length; k++) {
-            const d = g[k] + wd * p[k];
-            buf[k] = bm * buf[k] + bd * d;
-            p[k] -= lr * (d + m * buf[k]);
-          }
-        } else {
-          for (let k = 0; k < p.length; k++) {
-            buf[k] = bm * buf[k] + bd * (g[k] + wd * p[k]);
-            p[k] -= lr * buf[k];
-          }
-        }
+        s = {
+          mode: nesterov ? 'nesterov' : 'momentum', lr: f(this.lr), wd: f(weightDecay), bm: first ? 0 : f(momentum),
+          bd: first ? 1 : f(1 - dampening), m: f(momentum),
+        };
       }
+      // float32: the backend's kernel (native: vectorised and threaded, same bits); float64
+      // (gradient checks): the specification loop itself.
+      if (p instanceof Float32Array && g instanceof Float32Array) k.sgdUpdate(p, g, buf, p.length, s);
+      else sgdUpdateLoop(p, g, buf, p.length, s);
       this.steps[i]++;
     }
   }

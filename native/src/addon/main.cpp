@@ -338,6 +338,21 @@ static Napi::Value SoftmaxXentBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// sgdUpdate(p, g, buf | null, n, lr, wd, bm, bd, m, mode): mode 0 plain, 1 momentum, 2 Nesterov.
+static Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
+  const char* k = "sgdUpdate";
+  const double nd = num(info, k, 3);
+  if (!(nd >= 0) || nd != std::floor(nd) || nd > 9007199254740991.0) throw arg_error(info.Env(), k, 3, "must be a non-negative integer");
+  const int64_t n = static_cast<int64_t>(nd);
+  const double mode = num(info, k, 9);
+  if (mode != 0 && mode != 1 && mode != 2) throw arg_error(info.Env(), k, 9, "must be 0 (plain), 1 (momentum) or 2 (nesterov)");
+  float* buf = f32(info, k, 2, n, true);
+  if (mode != 0 && buf == nullptr) throw arg_error(info.Env(), k, 2, "must be a Float32Array in momentum and nesterov modes");
+  const SgdScalars s{num(info, k, 4), num(info, k, 5), num(info, k, 6), num(info, k, 7), num(info, k, 8), static_cast<int>(mode)};
+  g_table->sgd_update(f32(info, k, 0, n), f32(info, k, 1, n), buf, n, s);
+  return info.Env().Undefined();
+}
+
 // fmaPeakGflops(iters): the measured FMA peak of the active variant on the current threads.
 static Napi::Value FmaPeakGflops(const Napi::CallbackInfo& info) {
   const char* k = "fmaPeakGflops";
@@ -402,6 +417,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   reg("softmaxCrossEntropyForward", SoftmaxXentForward);
   reg("softmaxCrossEntropyBackward", SoftmaxXentBackward);
   reg("fmaPeakGflops", FmaPeakGflops);
+  reg("sgdUpdate", SgdUpdate);
   register_prune(env, exports, &g_table);
   register_sparse_conv(env, exports, &g_table);
   return exports;

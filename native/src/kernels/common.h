@@ -45,6 +45,12 @@ struct ShortcutDims {
   int N, C, H, W, K, stride;
 };
 
+/** Scalars of one SGD step (src/backend/sgd_update.ts); mode 0 plain, 1 momentum, 2 Nesterov. */
+struct SgdScalars {
+  double lr, wd, bm, bd, m;
+  int mode;
+};
+
 struct SoftmaxDims {
   int N, classes;
 };

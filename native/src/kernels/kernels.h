@@ -59,6 +59,9 @@ int64_t prune_gradient(const float* g, float* out, int64_t n, float tau, bool st
 void shortcut_pad_forward(const float* x, float* y, const ShortcutDims& d);
 void shortcut_pad_backward(const float* dy, float* dx, const ShortcutDims& d);
 
+// optim.cpp: one SGD step in place (buf null in plain mode), bit for bit src/backend/sgd_update.ts.
+void sgd_update(float* p, const float* g, float* buf, int64_t n, const SgdScalars& s);
+
 // peak.cpp: measured FMA peak (GFLOP/s over all threads) of iters x 16 register-only FMA chains.
 double fma_peak_gflops(int64_t iters, float* sink);
 

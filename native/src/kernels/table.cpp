@@ -39,6 +39,7 @@ const KernelTable& table() {
       linear_backward_weight_sparse,
       shortcut_pad_forward,
       shortcut_pad_backward,
+      sgd_update,
       fma_peak_gflops,
   };
   return t;

@@ -57,6 +57,8 @@ struct KernelTable {
   // shortcut.cpp
   void (*shortcut_pad_forward)(const float* x, float* y, const ShortcutDims& d);
   void (*shortcut_pad_backward)(const float* dy, float* dx, const ShortcutDims& d);
+  // optim.cpp
+  void (*sgd_update)(float* p, const float* g, float* buf, int64_t n, const SgdScalars& s);
   // peak.cpp (the machine's measured FMA peak, for efficiency reports)
   double (*fma_peak_gflops)(int64_t iters, float* sink);
 };

@@ -29,6 +29,7 @@ export interface NativeAddon {
   hasOpenMP(): boolean;
   /** GFLOP/s of iters x 16 register-only FMA chains of the active variant on every thread (the measured peak). */
   fmaPeakGflops(iters: number): number;
+  sgdUpdate(p: F32, g: F32, buf: F32 | null, n: number, lr: number, wd: number, bm: number, bd: number, m: number, mode: number): void;
   conv2dForward(x: F32, w: F32, bias: F32 | null, y: F32, dims: Int32Array): void;
   conv2dBackwardInput(dy: F32, w: F32, dx: F32, dims: Int32Array): void;
   conv2dBackwardWeight(x: F32, dy: F32, dw: F32, dbias: F32 | null, dims: Int32Array): void;

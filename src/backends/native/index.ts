@@ -92,6 +92,11 @@ export function createNativeBackend(a: NativeAddon): Kernels & NativeIsaControl 
       return a.setIsa(isa);
     },
     fmaPeakGflops: (iters) => a.fmaPeakGflops(iters),
+    sgdUpdate: (p, g, buf, n, s) =>
+      a.sgdUpdate(
+        f32(p, 'sgdUpdate', 'p'), f32(g, 'sgdUpdate', 'g'), f32n(buf, 'sgdUpdate', 'buf'), n, s.lr, s.wd, s.bm, s.bd, s.m,
+        s.mode === 'plain' ? 0 : s.mode === 'momentum' ? 1 : 2,
+      ),
     threads: () => a.threads(),
     setThreads: (n) => a.setThreads(n),
 

@@ -10,6 +10,7 @@ import * as linear from './linear.js';
 import * as loss from './loss.js';
 import * as pool from './pool.js';
 import * as prune from './prune.js';
+import * as optim from './optim.js';
 import * as shortcut from './shortcut.js';
 import * as sparseConv from './sparse_conv.js';
 import * as sparseLinear from './sparse_linear.js';
@@ -27,6 +28,7 @@ export function createRefBackend(): Kernels {
     ...linear,
     ...loss,
     ...prune,
+    ...optim,
     ...shortcut,
     ...sparseConv,
     ...sparseLinear,
