@@ -45,6 +45,10 @@ constexpr int64_t TARGET_COLS = LT_CONVW_TARGET_COLS;  // contraction length per
 #define LT_CONVW_PACKED_COLS 1024
 #endif
 constexpr int64_t PACKED_COLS = LT_CONVW_PACKED_COLS;  // packed mode: valid columns per image group
+#ifndef LT_CONVW_COMP_CHUNK_FLOATS
+#define LT_CONVW_COMP_CHUNK_FLOATS (64 << 10)
+#endif
+constexpr int64_t COMP_CHUNK_FLOATS = LT_CONVW_COMP_CHUNK_FLOATS;  // packed mode: compressed tap rows made at once
 constexpr int64_t MAX_SOURCE = LT_CONVW_MAX_SOURCE;    // floats of source + dy per group (2 MB; dy is blocked to L2 size)
 
 /** Stops the compiler from folding a load into every FMA that uses it (GCC does, under pressure). */
@@ -242,23 +246,30 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, float* d
             const int64_t j = gi * src.image_cols() + static_cast<int64_t>(oh) * src.Wq + ow;
             mask[j / VL] |= 1u << (j % VL);
           }
-      float* comp = scratch_aligned(cbuf, NT * Lrow);
-      fresh = false;
+      // Compressed tap rows are made for a chunk of tap tiles at a time (~256 KB, in L2 beside the
+      // dy block) and used by every dy block before the next chunk: each row is compressed once
+      // per group, not once per dy block (12-16% of the kernel's time on 64-256 channels).
       const int kbs = dy_block(Lpad, Kpad);
-      for (int kb0 = 0; kb0 < Kpad; kb0 += kbs) {
-        for (int m0 = 0; m0 < CRSpad; m0 += NT) {
-          if (kb0 == 0) {
-            pfx.step(m0 / NT, tiles);
-            pfd.step(m0 / NT, tiles);
+      const int chunk_tiles = kbs >= Kpad ? 1 : imax(1, static_cast<int>(COMP_CHUNK_FLOATS / (NT * Lrow)));
+      float* comp = scratch_aligned(cbuf, chunk_tiles * NT * Lrow);
+      fresh = false;
+      for (int mc = 0; mc < CRSpad; mc += chunk_tiles * NT) {
+        const int mend = imin(CRSpad, mc + chunk_tiles * NT);
+        for (int m = mc; m < mend; m++) {
+          const float* b = sp + off[m];
+          float* row = comp + (m - mc) * Lrow, *dst = row;  // compress_store clobbers up to VL floats past the row: the pitch has room
+          for (int64_t w = 0; w < nwin; w++) dst += compress_store(dst, load(b + w * VL), mask[w]);
+          zero_run(row + L, static_cast<int>(len - L));
+        }
+        for (int kb0 = 0; kb0 < Kpad; kb0 += kbs) {
+          for (int m0 = mc; m0 < mend; m0 += NT) {
+            if (kb0 == 0) {
+              pfx.step(m0 / NT, tiles);
+              pfd.step(m0 / NT, tiles);
+            }
+            for (int k0 = kb0; k0 < imin(Kpad, kb0 + kbs); k0 += MK)
+              ukr_dot(len, dyc + k0 * Lpad, Lpad, comp + (m0 - mc) * Lrow, coff, part + k0 * CRSpad + m0, CRSpad);
           }
-          for (int m = 0; m < NT; m++) {
-            const float* b = sp + off[m0 + m];
-            float* dst = comp + m * Lrow;  // compress_store clobbers up to VL floats past the row: the pitch has room
-            for (int64_t w = 0; w < nwin; w++) dst += compress_store(dst, load(b + w * VL), mask[w]);
-            zero_run(comp + m * Lrow + L, static_cast<int>(len - L));
-          }
-          for (int k0 = kb0; k0 < imin(Kpad, kb0 + kbs); k0 += MK)
-            ukr_dot(len, dyc + k0 * Lpad, Lpad, comp, coff, part + k0 * CRSpad + m0, CRSpad);
         }
       }
     }
