@@ -9,7 +9,7 @@ import { Conv2d, createModel, LeantrainError, ReLU, Rng, Sequential, withBackend
 import type { Conv2dDims, Kernels } from '../src/index.js';
 import { kernels } from '../src/index.js';
 import {
-  benchConvKernels, collectConvShapes, formatConvBench, runKernelBench, shapeLabel,
+  benchConvKernels, collectConvShapes, formatConvBench, formatKernelBench, runKernelBench, shapeLabel,
 } from '../src/bench/index.js';
 
 test('collectConvShapes finds the distinct conv shapes of a forward pass, with N = batch', () => {
@@ -82,6 +82,13 @@ test('runKernelBench returns the JSON result for a named model', async () => {
   const json = JSON.parse(JSON.stringify(r));
   assert.ok(typeof json.machine.cpu === 'string' && typeof json.machine.date === 'string');
   assert.deepEqual(Object.keys(json.rows[0]).slice(0, 5), ['shape', 'kernel', 'medianMs', 'minMs', 'gflops']);
+  // The FMA peak comes with the native backend (null on the reference one); the table then has a % column.
+  if (r.machine.backend === 'native') {
+    assert.ok(r.peak !== null && r.peak.gflops > 0 && r.peak.threads === 1, 'native: the peak at the bench\'s thread count');
+    assert.match(formatKernelBench(r), /FMA peak .*GFLOP\/s[\s\S]*% of peak/);
+  } else {
+    assert.equal(r.peak, null);
+  }
   await assert.rejects(runKernelBench({ model: 'nosuchnet', batch: 2 }), /nosuchnet/);
   await assert.rejects(runKernelBench({ model: 'lenet5', batch: -1 }), /--batch must be a positive integer/);
 });

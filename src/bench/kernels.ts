@@ -6,6 +6,7 @@ import type { Conv2dDims } from '../backend/kernels.js';
 import { OptionError } from '../core/errors.js';
 import { createModel, modelInfo } from '../models/index.js';
 import { benchConvKernels, type ConvBenchRow } from './conv.js';
+import { measureFmaPeak, type FmaPeak } from './peak.js';
 import { formatConvBench, machineInfo, type MachineInfo } from './report.js';
 import { collectConvShapes } from './shapes.js';
 
@@ -35,6 +36,8 @@ export interface KernelBenchResult {
   /** The distinct conv shapes of the model (with N = batch), in forward order. */
   shapes: Conv2dDims[];
   rows: ConvBenchRow[];
+  /** The machine's FMA peak at the same thread count (native backend only; null elsewhere). */
+  peak: FmaPeak | null;
 }
 
 /**
@@ -60,7 +63,20 @@ export async function runKernelBench(opts: KernelBenchOptions): Promise<KernelBe
   });
   // Threads as used: the explicit option, else what the backend ran with.
   const threads = opts.threads ?? kernels().threads();
-  return { machine: machineInfo(), threads, batch: opts.batch, model: opts.model, repeats, warmup, shapes, rows };
+  return { machine: machineInfo(), threads, batch: opts.batch, model: opts.model, repeats, warmup, shapes, rows, peak: peakAt(threads) };
+}
+
+/** measureFmaPeak at `threads` (the backend's count restored), or null without the loop. */
+function peakAt(threads: number): FmaPeak | null {
+  const k = kernels() as unknown as { fmaPeakGflops?: unknown };
+  if (typeof k.fmaPeakGflops !== 'function') return null;
+  const before = kernels().threads();
+  kernels().setThreads(threads);
+  try {
+    return measureFmaPeak();
+  } finally {
+    kernels().setThreads(before);
+  }
 }
 
 /** A header (model, batch, threads, machine) and the aligned table of a kernel benchmark. */
@@ -68,6 +84,7 @@ export function formatKernelBench(r: KernelBenchResult): string {
   const m = r.machine;
   const head =
     `conv kernels of ${r.model}, batch ${r.batch}, ${r.threads} thread(s), median of ${r.repeats} after ${r.warmup} warm-up\n` +
-    `${m.backend}${m.isa ? ` (${m.isa})` : ''} on ${m.cpu}, ${m.cores} cores, node ${m.node}, ${m.date}\n`;
-  return `${head}\n${formatConvBench(r.rows)}`;
+    `${m.backend}${m.isa ? ` (${m.isa})` : ''} on ${m.cpu}, ${m.cores} cores, node ${m.node}, ${m.date}\n` +
+    (r.peak ? `FMA peak (register-only loop, ${r.threads} thread(s)): ${r.peak.gflops.toFixed(1)} GFLOP/s\n` : '');
+  return `${head}\n${formatConvBench(r.rows, r.peak?.gflops)}`;
 }

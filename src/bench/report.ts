@@ -46,13 +46,18 @@ export function formatTable(header: string[], rows: string[][], numeric: boolean
 }
 
 /**
- * The rows of benchConvKernels as an aligned table: shape, kernel, median ms, min ms, GFLOP/s.
+ * The rows of benchConvKernels as an aligned table: shape, kernel, median ms, min ms, GFLOP/s,
+ * and with `peakGflops` (the measured FMA peak at the same thread count) each as % of it.
  * @example console.log(formatConvBench(benchConvKernels(shapes)))
  */
-export function formatConvBench(rows: ConvBenchRow[]): string {
+export function formatConvBench(rows: ConvBenchRow[], peakGflops?: number): string {
+  const peak = peakGflops !== undefined && peakGflops > 0 ? peakGflops : null;
   return formatTable(
-    ['shape', 'kernel', 'median ms', 'min ms', 'GFLOP/s'],
-    rows.map((r) => [r.shape, r.kernel, r.medianMs.toFixed(3), r.minMs.toFixed(3), r.gflops.toFixed(1)]),
-    [false, false, true, true, true],
+    ['shape', 'kernel', 'median ms', 'min ms', 'GFLOP/s', ...(peak ? ['% of peak'] : [])],
+    rows.map((r) => [
+      r.shape, r.kernel, r.medianMs.toFixed(3), r.minMs.toFixed(3), r.gflops.toFixed(1),
+      ...(peak ? [(100 * r.gflops / peak).toFixed(0)] : []),
+    ]),
+    [false, false, true, true, true, ...(peak ? [true] : [])],
   );
 }
