@@ -58,7 +58,7 @@ for (const [k, v] of [['batch', batch], ['threads', threads], ['steps', steps]] 
 const pruneRate = a['prune-rate'] !== undefined ? Number(a['prune-rate']) : undefined;
 const model = a.model ?? 'resnet20';
 
-/** leantrain: ms per step by category (+ the step's median wall time). */
+/** leantrain: mean ms per step by category, and the mean step wall time. */
 function leantrainBreakdown(pruned: boolean): { perStep: Record<Category, number>; stepMs: number } {
   const base = kernels();
   const acc = new Map<Category, number>();
@@ -95,7 +95,6 @@ function leantrainBreakdown(pruned: boolean): { perStep: Record<Category, number
     const perStep = Object.fromEntries(CATEGORIES.map((c) => [c, (acc.get(c) ?? 0) / steps])) as Record<Category, number>;
     perStep.optimizer = opt / steps;
     perStep.other = total / steps - CATEGORIES.filter((c) => c !== 'other').reduce((p, c) => p + perStep[c], 0);
-    walls.sort((p, q) => p - q);
     return { perStep, stepMs: total / steps };
   } finally {
     useBackend(base);
