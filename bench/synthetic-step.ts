@@ -8,6 +8,19 @@ import {
   type PruningPolicy,
 } from '../src/index.js';
 
+/** The command-line options the step benchmarks share (node:util parseArgs form). */
+export const STEP_BENCH_ARGS = {
+  model: { type: 'string', default: 'resnet20' },
+  batch: { type: 'string', default: '128' },
+  threads: { type: 'string', default: '2' },
+  steps: { type: 'string', default: '10' },
+  warmup: { type: 'string', default: '3' },
+  'prune-rate': { type: 'string' },
+  'init-from': { type: 'string' },
+  python: { type: 'string', default: '/usr/bin/python3' },
+  json: { type: 'boolean', default: false },
+} as const;
+
 export interface SyntheticStepOptions {
   model: string;
   batch: number;

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BufferArena, kernels, LeantrainError, useBackend, type Kernels } from '../../src/index.js';
 import { wrapKernels } from '../../src/backend/wrap.js';
-import { syntheticStep } from '../synthetic-step.js';
+import { STEP_BENCH_ARGS, syntheticStep } from '../synthetic-step.js';
 
 const CATEGORIES = ['conv', 'batchnorm', 'eltwise', 'pool', 'linear', 'loss', 'prune', 'optimizer', 'other'] as const;
 type Category = (typeof CATEGORIES)[number];
@@ -39,17 +39,7 @@ export function kernelCategory(name: string): Category {
 }
 
 const { values: a } = parseArgs({
-  options: {
-    model: { type: 'string', default: 'resnet20' },
-    batch: { type: 'string', default: '128' },
-    threads: { type: 'string', default: '2' },
-    steps: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '3' },
-    'prune-rate': { type: 'string' },
-    'init-from': { type: 'string' },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    json: { type: 'boolean', default: false },
-  },
+  options: STEP_BENCH_ARGS,
 });
 const batch = Number(a.batch), threads = Number(a.threads), steps = Number(a.steps), warmup = Number(a.warmup);
 for (const [k, v] of [['batch', batch], ['threads', threads], ['steps', steps]] as const) {

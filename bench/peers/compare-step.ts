@@ -18,21 +18,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BufferArena } from '../../src/index.js';
-import { syntheticStep } from '../synthetic-step.js';
+import { STEP_BENCH_ARGS, syntheticStep } from '../synthetic-step.js';
 
 const { values: a } = parseArgs({
-  options: {
-    model: { type: 'string', default: 'resnet20' },
-    batch: { type: 'string', default: '128' },
-    threads: { type: 'string', default: '2' },
-    steps: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '3' },
-    'prune-rate': { type: 'string' },
-    'init-from': { type: 'string' },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    json: { type: 'boolean', default: false },
-  },
+  options: { ...STEP_BENCH_ARGS, rounds: { type: 'string', default: '3' } },
 });
 const batch = Number(a.batch), threads = Number(a.threads), steps = Number(a.steps), warmup = Number(a.warmup), rounds = Number(a.rounds);
 const median = (xs: number[]): number => {
