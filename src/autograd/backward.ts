@@ -57,7 +57,8 @@ interface Pending {
  * Buffers that lose their last use become candidates; `settle` (called once a node's outputs are
  * all filed) gives back to the arena every candidate still unused. Buffers the arena did not hand
  * out in this run (the seed from outside, pruning pools, small tensors) are ignored by it, and
- * the seed is pinned. A buffer given back is detached, so a missed use fails loudly.
+ * the seed is pinned. With the arena's `checkReleases` (the tests) a buffer given back is
+ * detached, so a use this bookkeeping missed would fail loudly instead of reading reused memory.
  */
 class GradientLifetimes {
   private readonly refs = new Map<ArrayBufferLike, number>();
