@@ -176,10 +176,19 @@ void dw_block(const int32_t* pos, const float* val, int cnt, const int* pix, con
 
 /**
  * Calls f(k) for each k < Kv with gp[k] != 0 (NaN counts), found a vector at a time from a compare
- * mask; Kv is a multiple of VL. Returns whether there was any.
+ * mask; Kv is a multiple of VL. Returns whether there was any. Up to 64 channels the masks of all
+ * vectors are joined first and walked in one loop: the loop's exit, which depends on the data,
+ * is then mispredicted once per position instead of once per vector.
  */
 template <typename F>
 inline bool for_each_nonzero(const float* gp, int Kv, F&& f) {
+  if (Kv <= 64) {
+    uint64_t m = 0;
+    for (int kb = 0; kb < Kv; kb += VL) m |= static_cast<uint64_t>(nonzero_mask(load(gp + kb))) << kb;
+    const bool any = m != 0;
+    for (; m != 0; m &= m - 1) f(__builtin_ctzll(m));
+    return any;
+  }
   uint32_t any = 0;
   for (int kb = 0; kb < Kv; kb += VL) {
     uint32_t m = nonzero_mask(load(gp + kb));
