@@ -104,8 +104,7 @@ async function main(): Promise<void> {
   const ours = new Map<string, number[]>();
   const theirs = new Map<string, number[]>();
   const push = (m: Map<string, number[]>, key: string, v: number): void => void m.set(key, [...(m.get(key) ?? []), v]);
-  kernels().setThreads(threads);
-  const peak: FmaPeak = measureFmaPeak();
+  const peak: FmaPeak = measureFmaPeak(5, 150, threads);
   if (!values.json) process.stderr.write(`[compare] FMA peak ${peak.gflops.toFixed(1)} GFLOP/s (${peak.isa}, ${threads} thread(s))\n`);
   let lt: KernelBenchResult | null = null;
   let peer: PeerResult | null = null;

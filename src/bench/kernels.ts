@@ -3,7 +3,7 @@
  */
 import { kernels } from '../backend/active.js';
 import type { Conv2dDims } from '../backend/kernels.js';
-import { OptionError } from '../core/errors.js';
+import { OptionError, UnsupportedError } from '../core/errors.js';
 import { createModel, modelInfo } from '../models/index.js';
 import { benchConvKernels, type ConvBenchRow } from './conv.js';
 import { measureFmaPeak, type FmaPeak } from './peak.js';
@@ -66,16 +66,13 @@ export async function runKernelBench(opts: KernelBenchOptions): Promise<KernelBe
   return { machine: machineInfo(), threads, batch: opts.batch, model: opts.model, repeats, warmup, shapes, rows, peak: peakAt(threads) };
 }
 
-/** measureFmaPeak at `threads` (the backend's count restored), or null without the loop. */
+/** measureFmaPeak at `threads`, or null on a backend without the loop. */
 function peakAt(threads: number): FmaPeak | null {
-  const k = kernels() as unknown as { fmaPeakGflops?: unknown };
-  if (typeof k.fmaPeakGflops !== 'function') return null;
-  const before = kernels().threads();
-  kernels().setThreads(threads);
   try {
-    return measureFmaPeak();
-  } finally {
-    kernels().setThreads(before);
+    return measureFmaPeak(5, 150, threads);
+  } catch (e) {
+    if (e instanceof UnsupportedError) return null;
+    throw e;
   }
 }
 

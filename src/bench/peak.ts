@@ -24,16 +24,27 @@ interface PeakCapable {
 }
 
 /**
- * Measures the FMA peak on the active (native) backend at its current thread count.
+ * Measures the FMA peak on the active (native) backend.
  * @param runs measurements (median taken), default 5
  * @param targetMs wall time of one measurement, default 150
+ * @param threads thread count to measure at (the backend's count is restored after); default: its current one
  * @throws UnsupportedError on a backend without the loop (the reference backend)
  */
-export function measureFmaPeak(runs = 5, targetMs = 150): FmaPeak {
-  const k = kernels() as unknown as Partial<PeakCapable> & { threads(): number; name: string };
+export function measureFmaPeak(runs = 5, targetMs = 150, threads?: number): FmaPeak {
+  const k = kernels() as unknown as Partial<PeakCapable> & { threads(): number; setThreads(n: number): void; name: string };
   if (typeof k.fmaPeakGflops !== 'function' || typeof k.isa !== 'function') {
     throw new UnsupportedError(`measureFmaPeak: the '${k.name}' backend has no FMA peak loop (the native backend has)`);
   }
+  const before = k.threads();
+  if (threads !== undefined) k.setThreads(threads);
+  try {
+    return measureAt(k as PeakCapable & { threads(): number }, runs, targetMs);
+  } finally {
+    if (threads !== undefined) k.setThreads(before);
+  }
+}
+
+function measureAt(k: PeakCapable & { threads(): number }, runs: number, targetMs: number): FmaPeak {
   const threads = k.threads();
   // Calibrate: GFLOP/s of a short run gives the iterations for targetMs.
   const probeIters = 200_000;
