@@ -3,7 +3,9 @@
 // never depend on the thread count: meanAbs sums each block in 8 float64 lanes in a fixed order and
 // combines block partials sequentially (the ref twin in src/backends/ref/prune.ts does exactly the
 // same); pruneGradient draws with the counter-based RNG, a pure function of (key, offset + i), and
-// can sum its statistics (zeros of g, sum g^2, sum (out - g)^2) per block in the same pass.
+// can sum its statistics (zeros of g, sum g^2, sum (out - g)^2) per block in the same pass
+// (float32 lanes within a block, float64 across blocks).
+#pragma GCC optimize("fp-contract=off")
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -13,6 +15,8 @@
 
 namespace lt {
 namespace LT_NS {
+
+using namespace simd;
 
 namespace {
 constexpr int64_t kBlock = 4096;          // must match BLOCK in src/backends/ref/prune.ts
@@ -53,64 +57,53 @@ int64_t prune_block(const float* g, float* out, int64_t s, int64_t e, float t, b
   }
   return nnz;
 }
-// Statistics of block [s, e) after pruning it: zeros of g, and sum g^2, sum (out - g)^2 in 8
-// float64 lanes (lane j takes elements s + j, s + j + 8, ...), combined like block_abs_sum.
+// Statistics of block [s, e) after pruning it: zeros of g, and sum g^2, sum (out - g)^2 summed in
+// kStatLanes float32 lanes (lane j takes elements s + j, s + j + kStatLanes, ...; each term
+// squared, then added, two roundings, never fused: this file is built without contraction), the
+// lanes then combined in float64 in a fixed tree. The same on every ISA and in the ref twin; at
+// most kBlock / kStatLanes = 128 float32 additions per lane, so a relative error of ~1e-5 at worst,
+// ample for statistics, at a third of the float64 pass's cost.
+constexpr int kStatLanes = 32;  // must match STAT_LANES in src/backends/ref/prune.ts
+static_assert(kStatLanes % VL == 0, "stat lanes must be whole vectors");
+
+double combine_lanes(const float* a) {
+  double l[kStatLanes];
+  for (int j = 0; j < kStatLanes; j++) l[j] = a[j];
+  for (int w = kStatLanes / 2; w >= 1; w /= 2)
+    for (int j = 0; j < w; j++) l[j] += l[j + w];
+  return l[0];
+}
+
 void block_stats(const float* g, const float* out, int64_t s, int64_t e, double* zeros, double* gg, double* dd) {
-  double ag[8] = {0, 0, 0, 0, 0, 0, 0, 0}, ad[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  constexpr int NA = kStatLanes / VL;
+  vf ag[NA], ad[NA];
+  for (int a = 0; a < NA; a++) ag[a] = ad[a] = zero();
   int64_t z = 0;
   int64_t i = s;
-#if defined(LT_SIMD_AVX512)
-  {
-    __m512d vg = _mm512_setzero_pd(), vd = _mm512_setzero_pd();
-    for (; i + 8 <= e; i += 8) {
-      const __m256 xf = _mm256_loadu_ps(g + i);
-      const __m512d x = _mm512_cvtps_pd(xf), dl = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(out + i)), x);
-      z += __builtin_popcount(static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(xf, _mm256_setzero_ps(), _CMP_EQ_OQ))));
-      vg = _mm512_fmadd_pd(x, x, vg);
-      vd = _mm512_fmadd_pd(dl, dl, vd);
+  for (; i + kStatLanes <= e; i += kStatLanes) {
+#pragma GCC unroll 32
+    for (int a = 0; a < NA; a++) {
+      const vf x = load(g + i + a * VL), dl = sub(load(out + i + a * VL), x);
+      z += VL - __builtin_popcount(nonzero_mask(x));
+      ag[a] = add(ag[a], mul(x, x));
+      ad[a] = add(ad[a], mul(dl, dl));
     }
-    _mm512_storeu_pd(ag, vg);
-    _mm512_storeu_pd(ad, vd);
   }
-#elif defined(LT_SIMD_AVX2)
-  {
-    __m256d g0 = _mm256_setzero_pd(), g1 = _mm256_setzero_pd(), d0 = _mm256_setzero_pd(), d1 = _mm256_setzero_pd();
-    for (; i + 8 <= e; i += 8) {
-      const __m256 xf = _mm256_loadu_ps(g + i), of = _mm256_loadu_ps(out + i);
-      const __m256d x0 = _mm256_cvtps_pd(_mm256_castps256_ps128(xf)), x1 = _mm256_cvtps_pd(_mm256_extractf128_ps(xf, 1));
-      const __m256d l0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(of)), x0);
-      const __m256d l1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(of, 1)), x1);
-      z += __builtin_popcount(static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(xf, _mm256_setzero_ps(), _CMP_EQ_OQ))));
-      g0 = _mm256_fmadd_pd(x0, x0, g0);
-      g1 = _mm256_fmadd_pd(x1, x1, g1);
-      d0 = _mm256_fmadd_pd(l0, l0, d0);
-      d1 = _mm256_fmadd_pd(l1, l1, d1);
-    }
-    _mm256_storeu_pd(ag, g0);
-    _mm256_storeu_pd(ag + 4, g1);
-    _mm256_storeu_pd(ad, d0);
-    _mm256_storeu_pd(ad + 4, d1);
-  }
-#endif
-  for (; i + 8 <= e; i += 8) {
-    for (int j = 0; j < 8; j++) {
-      const double x = static_cast<double>(g[i + j]);
-      const double dl = static_cast<double>(out[i + j]) - x;
-      z += x == 0.0 ? 1 : 0;
-      ag[j] += x * x;
-      ad[j] += dl * dl;
-    }
+  alignas(64) float lg[kStatLanes], ld[kStatLanes];
+  for (int a = 0; a < NA; a++) {
+    store(lg + a * VL, ag[a]);
+    store(ld + a * VL, ad[a]);
   }
   for (int j = 0; i < e; i++, j++) {
-    const double x = static_cast<double>(g[i]);
-    const double dl = static_cast<double>(out[i]) - x;
-    z += x == 0.0 ? 1 : 0;
-    ag[j] += x * x;
-    ad[j] += dl * dl;
+    const float x = g[i], dl = out[i] - x;
+    z += x == 0.0f ? 1 : 0;
+    const float x2 = x * x, d2 = dl * dl;
+    lg[j] += x2;
+    ld[j] += d2;
   }
   *zeros = static_cast<double>(z);
-  *gg = ((ag[0] + ag[1]) + (ag[2] + ag[3])) + ((ag[4] + ag[5]) + (ag[6] + ag[7]));
-  *dd = ((ad[0] + ad[1]) + (ad[2] + ad[3])) + ((ad[4] + ad[5]) + (ad[6] + ad[7]));
+  *gg = combine_lanes(lg);
+  *dd = combine_lanes(ld);
 }
 }  // namespace
 

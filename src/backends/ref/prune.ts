@@ -46,10 +46,23 @@ export function pruneGradient(
   return nnz;
 }
 
-/** [zeros of g, sum g^2, sum (out - g)^2] in the native kernel's order: BLOCK blocks, 8 lanes each. */
+/** Float32 lanes of the statistics sums; must match kStatLanes in native/src/kernels/prune.cpp. */
+const STAT_LANES = 32;
+
+/** The lanes combined in float64 in the native kernel's fixed tree. */
+function combineLanes(a: Float32Array): number {
+  const l = Float64Array.from(a);
+  for (let w = STAT_LANES / 2; w >= 1; w /= 2) for (let j = 0; j < w; j++) l[j] += l[j + w];
+  return l[0];
+}
+
+/**
+ * [zeros of g, sum g^2, sum (out - g)^2] in the native kernel's order: BLOCK blocks, each summed in
+ * STAT_LANES float32 lanes (square rounded, then the add rounded), lanes combined in float64.
+ */
 function blockStats(g: FloatArray, out: FloatArray, n: number, stats: Float64Array): void {
   let zeros = 0, gg = 0, dd = 0;
-  const ag = new Float64Array(8), ad = new Float64Array(8);
+  const ag = new Float32Array(STAT_LANES), ad = new Float32Array(STAT_LANES);
   for (let s = 0; s < n; s += BLOCK) {
     const e = Math.min(s + BLOCK, n);
     ag.fill(0);
@@ -57,12 +70,13 @@ function blockStats(g: FloatArray, out: FloatArray, n: number, stats: Float64Arr
     for (let i = s; i < e; i++) {
       const x = Math.fround(g[i]);
       if (x === 0) zeros++;
-      const dlt = Math.fround(out[i]) - x;
-      ag[(i - s) & 7] += x * x;
-      ad[(i - s) & 7] += dlt * dlt;
+      const dlt = Math.fround(Math.fround(out[i]) - x);
+      const j = (i - s) % STAT_LANES;
+      ag[j] += Math.fround(x * x);
+      ad[j] += Math.fround(dlt * dlt);
     }
-    gg += (ag[0] + ag[1] + (ag[2] + ag[3])) + (ag[4] + ag[5] + (ag[6] + ag[7]));
-    dd += (ad[0] + ad[1] + (ad[2] + ad[3])) + (ad[4] + ad[5] + (ad[6] + ad[7]));
+    gg += combineLanes(ag);
+    dd += combineLanes(ad);
   }
   stats[0] = zeros;
   stats[1] = gg;
