@@ -1,6 +1,6 @@
 // Activation-gradient pruning (src/sparse/): meanAbs and pruneGradient over n elements.
 // Both are memory-bound single passes, split into fixed blocks of kBlock elements so that results
-// never depend on the thread count: meanAbs sums each block in 8 float64 lanes in a fixed order and
+// never depend on the thread count: meanAbs sums each block in 32 float64 lanes in a fixed order and
 // combines block partials sequentially (the ref twin in src/backends/ref/prune.ts does exactly the
 // same); pruneGradient draws with the counter-based RNG, a pure function of (key, offset + i), and
 // can sum its statistics (zeros of g, sum g^2, sum (out - g)^2) per block in the same pass
@@ -22,15 +22,22 @@ namespace {
 constexpr int64_t kBlock = 4096;          // must match BLOCK in src/backends/ref/prune.ts
 constexpr int64_t kParallelMin = 1 << 15;  // below this, one thread (the fork costs more)
 
-// Sum of |g| over [s, e) in 8 float64 lanes: lane j takes elements s + j, s + j + 8, ...
+// Sum of |g| over [s, e) in kAbsLanes float64 lanes: lane j takes elements s + j, s + j + kAbsLanes,
+// ...; the lanes are combined in a fixed tree. Each lane is its own sum, so the compiler's vectors
+// (4 zmm or 8 ymm accumulators, or 32 scalars) all add in the same order: identical on every ISA.
+// 32 lanes rather than 8 keep four independent add chains per zmm register file pass, so the sum
+// runs at memory speed instead of one float64 add latency per 8 elements.
+constexpr int kAbsLanes = 32;  // must match ABS_LANES in src/backends/ref/prune.ts
 double block_abs_sum(const float* g, int64_t s, int64_t e) {
-  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  double acc[kAbsLanes] = {};
   int64_t i = s;
-  for (; i + 8 <= e; i += 8) {
-    for (int j = 0; j < 8; j++) acc[j] += static_cast<double>(std::fabs(g[i + j]));
+  for (; i + kAbsLanes <= e; i += kAbsLanes) {
+    for (int j = 0; j < kAbsLanes; j++) acc[j] += static_cast<double>(std::fabs(g[i + j]));
   }
   for (int j = 0; i < e; i++, j++) acc[j] += static_cast<double>(std::fabs(g[i]));
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (int w = kAbsLanes / 2; w >= 1; w /= 2)
+    for (int j = 0; j < w; j++) acc[j] += acc[j + w];
+  return acc[0];
 }
 
 // Prunes [s, e); returns the non-zeros written. The branch-free body vectorises (the hash is

@@ -10,16 +10,23 @@ import { counterUniform } from '../../core/rng.js';
 /** Block size of the fixed summation order; must match kBlock in native/src/kernels/prune.cpp. */
 const BLOCK = 4096;
 
-/** mean(|g|) over n elements, float64, blocks of BLOCK summed in 8 lanes, blocks in order. */
+/** Float64 lanes of meanAbs's block sums; must match kAbsLanes in native/src/kernels/prune.cpp. */
+const ABS_LANES = 32;
+
+/**
+ * mean(|g|) over n elements, float64: each BLOCK summed in ABS_LANES lanes (lane j takes elements
+ * j, j + ABS_LANES, ... of the block), the lanes combined in a fixed tree, blocks in order.
+ */
 export function meanAbs(g: FloatArray, n: number): number {
   if (n <= 0) return 0;
   let sum = 0;
-  const acc = new Float64Array(8);
+  const acc = new Float64Array(ABS_LANES);
   for (let s = 0; s < n; s += BLOCK) {
     const e = Math.min(s + BLOCK, n);
     acc.fill(0);
-    for (let i = s; i < e; i++) acc[(i - s) & 7] += Math.abs(Math.fround(g[i]));
-    sum += (acc[0] + acc[1] + (acc[2] + acc[3])) + (acc[4] + acc[5] + (acc[6] + acc[7]));
+    for (let i = s; i < e; i++) acc[(i - s) % ABS_LANES] += Math.abs(Math.fround(g[i]));
+    for (let w = ABS_LANES / 2; w >= 1; w /= 2) for (let j = 0; j < w; j++) acc[j] += acc[j + w];
+    sum += acc[0];
   }
   return sum / n;
 }
