@@ -37,6 +37,9 @@ const specs: Spec[] = [
   [3, 33, 5, 5, 7, 3, 3, 1, 1, 1, 1], // channels past a vector boundary
   [2, 16, 9, 8, 12, 3, 3, 2, 1, 1, 1], // stride 2 rows, stride 1 columns (dX register window)
   [2, 20, 7, 7, 24, 3, 3, 1, 1, 0, 0], // register window with two vectors per pixel, no padding
+  [2, 128, 6, 6, 130, 3, 3, 1, 1, 1, 1], // wide layer: 15-vector register blocks, K > 64 (mask walked per vector)
+  [2, 256, 3, 3, 70, 1, 1, 1, 1, 0, 0], // 1x1 over 256 channels: a 16-vector register block (AVX-512), K > 64
+  [2, 8, 3, 3, 6, 3, 3, 1, 1, 0, 0], // a single output position (P = Q = 1)
 ];
 const densities = [0, 0.1, 0.3, 1];
 
@@ -180,6 +183,7 @@ test('native sparse conv backward: 1 vs 2 threads', { skip }, () => {
     k.setThreads(1);
     const one = runSparse(k, c);
     k.setThreads(2);
+    assert.equal(k.threads(), 2, 'kernels run on 2 threads (built with OpenMP), else this test compares 1 with 1');
     const two = runSparse(k, c);
     const again = runSparse(k, c);
     assert.deepEqual(two.dx, one.dx, 'dx is independent of the thread count (per-image work)');
@@ -197,6 +201,24 @@ test('native sparse conv glue rejects wrong argument types and short arrays', { 
   const w = new Float32Array(3 * 2 * 9);
   assert.throws(() => k.conv2dBackwardInputSparse(new Float32Array(10), w, new Float32Array(32), d), /conv2dBackwardInputSparse: argument 0 has 10 elements, needs 48/);
   assert.throws(() => k.conv2dBackwardWeightSparse(new Float64Array(32), new Float32Array(48), w, null, d), /conv2dBackwardWeightSparse: 'x' is float64/);
+});
+
+test('native conv glue rejects inconsistent dims (kernel size 0, stride 0, wrong output size), dense and sparse', { skip }, () => {
+  const k = native();
+  const good = dims([1, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1]);
+  const x = new Float32Array(64), w = new Float32Array(3 * 2 * 9), dy = new Float32Array(64), dx = new Float32Array(64), dw = new Float32Array(64);
+  const bad: [Partial<Conv2dDims>, RegExp][] = [
+    [{ R: 0, S: 0, P: 6, Q: 6 }, /argument \d has kernel size R x S = 0 x 0; both must be >= 1/],
+    [{ strideH: 0 }, /argument \d has stride 0 x 1; both must be >= 1/],
+    [{ P: 3 }, /argument \d has output P x Q = 3 x 4 but H, W, R, S, stride and padding give 4 x 4/],
+  ];
+  for (const [change, message] of bad) {
+    const d = { ...good, ...change };
+    assert.throws(() => k.conv2dBackwardInputSparse(dy, w, dx, d), message, `sparse dX ${JSON.stringify(change)}`);
+    assert.throws(() => k.conv2dBackwardWeightSparse(x, dy, dw, null, d), message, `sparse dW ${JSON.stringify(change)}`);
+    assert.throws(() => k.conv2dBackwardInput(dy, w, dx, d), message, `dense dX ${JSON.stringify(change)}`);
+    assert.throws(() => k.conv2dForward(x, w, null, dy, d), message, `forward ${JSON.stringify(change)}`);
+  }
 });
 
 test('sparseCrossover: ResNet-20 body shapes choose sparse at 20-30% density; 3-channel and 1x1 stride-2 convs never', () => {

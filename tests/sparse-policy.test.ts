@@ -5,11 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backward, createModel, crossEntropy, kernels, Rng, Tensor } from '../src/index.js';
+import { backward, conv2d, createModel, crossEntropy, flatten, kernels, Rng, Tensor } from '../src/index.js';
 import { setGradientTransform } from '../src/autograd/backward.js';
 import { PrunedGradient } from '../src/autograd/pruned.js';
 import type { Module } from '../src/index.js';
-import { createPruningPolicy, summarizePruning, type PruningOptions } from '../src/sparse/index.js';
+import { createPruningPolicy, drawStream, STEP_WORDS, summarizePruning, type PruningOptions } from '../src/sparse/index.js';
 import { assertClose } from './helpers/assert.js';
 import { F32_BACKWARD } from './helpers/tolerances.js';
 
@@ -212,3 +212,58 @@ test('compare mode alternates which side is timed first, per layer and per step'
   assert.ok(at(0).some((r) => r.denseFirst) && at(0).some((r) => !r.denseFirst), 'both orders within a step');
   for (const r of at(0)) assert.equal(at(1).find((q) => q.layer === r.layer)!.denseFirst, !r.denseFirst, `${r.layer} flips between steps`);
 });
+
+test('layers are their weights: two convs outside any module are two layers, each pruned with its own stream', () => {
+  const rng = new Rng(31);
+  const w1 = new Tensor(Tensor.randn([8, 8, 3, 3], rng, 0.2).data, [8, 8, 3, 3], true);
+  const w2 = new Tensor(Tensor.randn([8, 8, 3, 3], rng, 0.2).data, [8, 8, 3, 3], true);
+  const x = Tensor.randn([2, 8, 6, 6], rng);
+  const labels = Int32Array.from([1, 3]);
+  const policy = createPruningPolicy({ policy: 'normal', rate: 0.9, seed: 2 });
+  const uninstall = policy.install();
+  try {
+    for (let s = 0; s < 2; s++) {
+      w1.grad = null;
+      w2.grad = null;
+      policy.beginStep(s);
+      const y = conv2d(conv2d(x, w1, null, { padding: 1 }), w2, null, { padding: 1 });
+      backward(crossEntropy(flatten(y), labels));
+    }
+  } finally {
+    uninstall();
+  }
+  const layers = policy.layers();
+  assert.deepEqual(layers.map((l) => l.name).sort(), ['(conv2d)', '(conv2d)#2']);
+  assert.deepEqual(new Set(layers.map((l) => l.index)), new Set([0, 1]), 'distinct layer indices, so distinct RNG keys');
+  const recs = policy.takeRecords();
+  assert.equal(recs.length, 4, 'both convs pruned in both steps');
+  assert.equal(new Set(recs.map((r) => r.layer)).size, 2);
+});
+
+test('the step selects the RNG stream: exact below 2^21 steps, folded into the key above (no overflow of 2^53)', () => {
+  assert.deepEqual(drawStream(12345, 0), { key: 12345, offset: 0 });
+  assert.deepEqual(drawStream(12345, 7), { key: 12345, offset: 7 * 4294967296 }, 'steps below 2^21: the streams they always had');
+  const far = drawStream(12345, STEP_WORDS + 7);
+  assert.equal(far.offset, 7 * 4294967296);
+  assert.notEqual(far.key, 12345, 'a later step block draws under another key');
+  assert.notDeepEqual(drawStream(12345, 2 * STEP_WORDS + 7), far);
+  assert.ok(drawStream(1, 2 ** 40).offset + 2 ** 32 <= Number.MAX_SAFE_INTEGER);
+  // A pruned step far into training runs (the native glue rejects offsets above 2^53).
+  const { policy } = stepAt(3 * STEP_WORDS + 1);
+  assert.ok(policy.takeRecords().length > 0);
+});
+
+/** One pruned resnet20 step (batch 8) numbered `s`. */
+function stepAt(s: number) {
+  const model: Module = createModel('resnet20', { numClasses: 10, inChannels: 3, seed: 0 });
+  const policy = createPruningPolicy({ policy: 'normal', rate: 0.9, seed: 1 });
+  const uninstall = policy.install();
+  try {
+    const { x, labels } = batch(0);
+    policy.beginStep(s);
+    backward(crossEntropy(model.call(x), labels));
+  } finally {
+    uninstall();
+  }
+  return { model, policy };
+}

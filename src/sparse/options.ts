@@ -115,6 +115,7 @@ export function resolvePruningOptions(o: PruningOptions): ResolvedPruningOptions
   nonNegInt('--prune-warmup', warmupSteps);
   const seed = o.seed ?? 0;
   nonNegInt('pruning seed', seed);
+  if (seed > 0xffffffff) throw new OptionError(`pruning seed must be below 2^32 (it keys a 32-bit counter RNG), got ${seed}`);
   const statsEvery = o.statsEvery ?? 1;
   if (!Number.isSafeInteger(statsEvery) || statsEvery < 1) {
     throw new OptionError(`--prune-stats-every must be a positive integer, got ${statsEvery}`);

@@ -89,10 +89,20 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
     else list.push(buf);
   };
 
+  // A layer is its weight when that is a parameter (a leaf that requires grad): convs created
+  // outside any module scope, or two convs of one module, are then still distinct layers (named
+  // by scope, '(conv2d)' outside modules, then '#2', '#3', ... in order of first use). Otherwise
+  // (a computed weight) the scope alone names it.
+  const byWeight = new WeakMap<Tensor, PruneLayerInfo>();
+  const nameUses = new Map<string, number>();
   function layerOf(node: Node, grad: Tensor): PruneLayerInfo {
-    const name = node.scope === '' ? `(${node.op})` : node.scope;
-    let l = layers.get(name);
+    const base = node.scope === '' ? `(${node.op})` : node.scope;
+    const param = node.inputs[1]?.leaf ?? null;
+    let l = param !== null ? byWeight.get(param) : layers.get(base);
     if (l === undefined) {
+      const uses = (nameUses.get(base) ?? 0) + 1;
+      nameUses.set(base, uses);
+      const name = uses === 1 ? base : `${base}#${uses}`;
       const w = node.inputs[1]?.shape ?? [1];
       const macs = grad.size * (shapeSize(w) / Math.max(1, w[0]));
       const byOption =
@@ -108,6 +118,7 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
         warmupDenseMs: [...(restoredWarmup.get(name) ?? [0, 0])] as [number, number],
       };
       layers.set(name, l);
+      if (param !== null) byWeight.set(param, l);
     }
     return l;
   }
@@ -161,9 +172,9 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
       // One key per (layer, call within the step): distinct for distinct layers (counterKey is a
       // bijection of the stream for a fixed seed); the step selects the index's high word, so each
       // (layer, call, step) draws its own stream.
-      const key = counterKey(counterKey(o.seed, layer.index), occ);
+      const { key, offset } = drawStream(counterKey(counterKey(o.seed, layer.index), occ), step);
       // Zeros, ||G||^2 and ||G' - G||^2 come from the pruning pass itself (no extra pass).
-      nnz = k.pruneGradient(grad.data, out, n, tau, o.policy !== 'deterministic', key, step * 4294967296, wantStats ? statsBuf : null);
+      nnz = k.pruneGradient(grad.data, out, n, tau, o.policy !== 'deterministic', key, offset, wantStats ? statsBuf : null);
       if (wantStats) measure = { naturalZeros: statsBuf[0] / n, relError: statsBuf[1] > 0 ? Math.sqrt(statsBuf[2] / statsBuf[1]) : null };
     }
     const pg = new PrunedGradient(out, grad.shape, nnz);
@@ -224,4 +235,18 @@ export function createPruningPolicy(options: PruningOptions): PruningPolicy {
       }
     },
   };
+}
+
+/** Steps whose index high word fits an exact JS number: offset + i stays below 2^53. */
+export const STEP_WORDS = 2 ** 21;
+
+/**
+ * The counter stream of one (layer, call) key at `step`: the step is the high word of the
+ * element index (offset = step * 2^32), so each step draws its own stream. JS numbers are exact
+ * below 2^53, so from step 2^21 on the step's upper part is folded into the key instead (steps
+ * below 2^21 keep exactly the streams they always had).
+ */
+export function drawStream(key: number, step: number): { key: number; offset: number } {
+  const fold = Math.floor(step / STEP_WORDS);
+  return { key: fold === 0 ? key : counterKey(key, fold), offset: (step % STEP_WORDS) * 4294967296 };
 }

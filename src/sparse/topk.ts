@@ -1,9 +1,15 @@
 /**
  * Top-k pruning (meProp-style biased baseline): per sample (outermost dimension), keep the k
  * largest magnitudes and zero the rest; no stochastic bump. Ties at the k-th magnitude are kept
- * in index order, so exactly k entries per sample survive.
+ * in index order, so exactly k entries per sample survive. A NaN counts as the largest magnitude
+ * (kept, like the threshold rules keep it, so a divergence stays visible).
  */
 import type { FloatArray } from '../core/dtype.js';
+
+/** |x| as float32, with NaN as +Infinity (ranked first). */
+function magnitude(x: number): number {
+  return Number.isNaN(x) ? Infinity : Math.fround(Math.abs(x));
+}
 
 /** k for a sample of m entries at keep fraction `keep` in (0, 1]: round(keep * m), at least 1. */
 export function topkCount(keep: number, m: number): number {
@@ -49,14 +55,14 @@ export function pruneTopk(g: FloatArray, out: FloatArray, samples: number, keep:
   let nnz = 0;
   for (let b = 0; b < samples; b++) {
     const base = b * m;
-    for (let i = 0; i < m; i++) scratch[i] = Math.abs(g[base + i]);
+    for (let i = 0; i < m; i++) scratch[i] = magnitude(g[base + i]);
     const t = kthLargest(scratch, m, k);
     let above = 0;
-    for (let i = 0; i < m; i++) if (Math.fround(Math.abs(g[base + i])) > t) above++;
+    for (let i = 0; i < m; i++) if (magnitude(g[base + i]) > t) above++;
     let ties = k - above;
     for (let i = 0; i < m; i++) {
       const x = g[base + i];
-      const a = Math.fround(Math.abs(x));
+      const a = magnitude(x);
       let y = 0;
       if (a > t) y = x;
       else if (a === t && ties > 0) {

@@ -81,6 +81,26 @@ inline const int32_t* dims(const Napi::CallbackInfo& info, const char* kernel, i
 inline Conv2dDims conv_dims(const int32_t* v) {
   return Conv2dDims{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]};
 }
+
+/**
+ * Conv2dDims (an Int32Array of the 13 fields at argument i) checked for what every conv kernel
+ * assumes: kernel size and strides >= 1, and P, Q the output size that H, W, R, S, stride and
+ * padding give (floor((H + 2*padH - R) / strideH) + 1, or 0 when the kernel does not fit).
+ * Otherwise a JS error naming the field, never a division by zero or a wrong walk in a kernel.
+ */
+inline Conv2dDims conv_dims(const Napi::CallbackInfo& info, const char* kernel, int i) {
+  const Conv2dDims d = conv_dims(dims(info, kernel, i, 13));
+  const auto bad = [&](const std::string& what) { return arg_error(info.Env(), kernel, i, what); };
+  if (d.R < 1 || d.S < 1) throw bad("has kernel size R x S = " + std::to_string(d.R) + " x " + std::to_string(d.S) + "; both must be >= 1");
+  if (d.strideH < 1 || d.strideW < 1)
+    throw bad("has stride " + std::to_string(d.strideH) + " x " + std::to_string(d.strideW) + "; both must be >= 1");
+  const auto out = [](int64_t in, int64_t k, int64_t s, int64_t p) { return in + 2 * p < k ? 0 : (in + 2 * p - k) / s + 1; };
+  const int64_t P = out(d.H, d.R, d.strideH, d.padH), Q = out(d.W, d.S, d.strideW, d.padW);
+  if (d.P != P || d.Q != Q)
+    throw bad("has output P x Q = " + std::to_string(d.P) + " x " + std::to_string(d.Q) + " but H, W, R, S, stride and padding give " +
+              std::to_string(P) + " x " + std::to_string(Q));
+  return d;
+}
 inline Pool2dDims pool_dims(const int32_t* v) {
   return Pool2dDims{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]};
 }

@@ -115,7 +115,7 @@ static Napi::Value HasOpenMP(const Napi::CallbackInfo& info) {
 // ---- convolution ----
 static Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   const char* k = "conv2dForward";
-  Conv2dDims d = conv_dims(dims(info, k, 4, 13));
+  Conv2dDims d = conv_dims(info, k, 4);
   const float* x = f32(info, k, 0, prod({d.N, d.C, d.H, d.W}));
   const float* w = f32(info, k, 1, prod({d.K, d.C, d.R, d.S}));
   const float* b = f32(info, k, 2, d.K, true);
@@ -126,7 +126,7 @@ static Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
 
 static Napi::Value Conv2dBackwardInput(const Napi::CallbackInfo& info) {
   const char* k = "conv2dBackwardInput";
-  Conv2dDims d = conv_dims(dims(info, k, 3, 13));
+  Conv2dDims d = conv_dims(info, k, 3);
   const float* dy = f32(info, k, 0, prod({d.N, d.K, d.P, d.Q}));
   const float* w = f32(info, k, 1, prod({d.K, d.C, d.R, d.S}));
   float* dx = f32(info, k, 2, prod({d.N, d.C, d.H, d.W}));
@@ -136,7 +136,7 @@ static Napi::Value Conv2dBackwardInput(const Napi::CallbackInfo& info) {
 
 static Napi::Value Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
   const char* k = "conv2dBackwardWeight";
-  Conv2dDims d = conv_dims(dims(info, k, 4, 13));
+  Conv2dDims d = conv_dims(info, k, 4);
   const float* x = f32(info, k, 0, prod({d.N, d.C, d.H, d.W}));
   const float* dy = f32(info, k, 1, prod({d.N, d.K, d.P, d.Q}));
   float* dw = f32(info, k, 2, prod({d.K, d.C, d.R, d.S}));

@@ -38,7 +38,12 @@ static Napi::Value PruneGradient(const Napi::CallbackInfo& info) {
   const float tau = static_cast<float>(num(info, k, 3));
   if (!info[4].IsBoolean()) throw arg_error(info.Env(), k, 4, "must be a boolean");
   const bool stochastic = info[4].As<Napi::Boolean>().Value();
-  const uint32_t key = static_cast<uint32_t>(count_arg(info, k, 5));
+  if (g != out && g < out + n && out < g + n) {
+    throw arg_error(info.Env(), k, 1, "overlaps g without being g itself (prune in place with out = g, or into separate memory)");
+  }
+  const int64_t key64 = count_arg(info, k, 5);
+  if (key64 > 0xffffffffLL) throw arg_error(info.Env(), k, 5, "must be a 32-bit key (below 2^32)");
+  const uint32_t key = static_cast<uint32_t>(key64);
   const uint64_t offset = static_cast<uint64_t>(count_arg(info, k, 6));
   double* stats = nullptr;
   if (!info[7].IsNull() && !info[7].IsUndefined()) {

@@ -19,7 +19,7 @@ static int64_t elems(int64_t a, int64_t b, int64_t c, int64_t d) { return a * b 
 // conv2dBackwardInputSparse(dy, w, dx, dims)
 static Napi::Value Conv2dBackwardInputSparse(const Napi::CallbackInfo& info) {
   const char* k = "conv2dBackwardInputSparse";
-  const Conv2dDims d = conv_dims(dims(info, k, 3, 13));
+  const Conv2dDims d = conv_dims(info, k, 3);
   const float* dy = f32(info, k, 0, elems(d.N, d.K, d.P, d.Q));
   const float* w = f32(info, k, 1, elems(d.K, d.C, d.R, d.S));
   float* dx = f32(info, k, 2, elems(d.N, d.C, d.H, d.W));
@@ -30,7 +30,7 @@ static Napi::Value Conv2dBackwardInputSparse(const Napi::CallbackInfo& info) {
 // conv2dBackwardWeightSparse(x, dy, dw, dbias | null, dims)
 static Napi::Value Conv2dBackwardWeightSparse(const Napi::CallbackInfo& info) {
   const char* k = "conv2dBackwardWeightSparse";
-  const Conv2dDims d = conv_dims(dims(info, k, 4, 13));
+  const Conv2dDims d = conv_dims(info, k, 4);
   const float* x = f32(info, k, 0, elems(d.N, d.C, d.H, d.W));
   const float* dy = f32(info, k, 1, elems(d.N, d.K, d.P, d.Q));
   float* dw = f32(info, k, 2, elems(d.K, d.C, d.R, d.S));

@@ -18,6 +18,7 @@ const ABS_LANES = 32;
  * j, j + ABS_LANES, ... of the block), the lanes combined in a fixed tree, blocks in order.
  */
 export function meanAbs(g: FloatArray, n: number): number {
+  checkCount('meanAbs', 'g', g, n);
   if (n <= 0) return 0;
   let sum = 0;
   const acc = new Float64Array(ABS_LANES);
@@ -31,11 +32,23 @@ export function meanAbs(g: FloatArray, n: number): number {
   return sum / n;
 }
 
+/** n must be a non-negative integer no larger than the array (the native glue checks the same). */
+function checkCount(kernel: string, name: string, a: FloatArray, n: number): void {
+  if (!(Number.isSafeInteger(n) && n >= 0)) throw new ShapeError(`${kernel}: n must be a non-negative integer, got ${n}`);
+  if (a.length < n) throw new ShapeError(`${kernel}: ${name} has ${a.length} elements, needs ${n}`);
+}
+
 /** See Kernels.pruneGradient. out must not alias g when `stats` is given. */
 export function pruneGradient(
   g: FloatArray, out: FloatArray, n: number, tau: number, stochastic: boolean, key: number, offset: number, stats?: Float64Array | null,
 ): number {
   if (stats && stats.length < 3) throw new ShapeError(`pruneGradient: stats must hold 3 float64 values, got length ${stats.length}`);
+  checkCount('pruneGradient', 'g', g, n);
+  checkCount('pruneGradient', 'out', out, n);
+  if (!(Number.isInteger(key) && key >= 0 && key <= 0xffffffff)) throw new ShapeError(`pruneGradient: key must be a 32-bit unsigned integer, got ${key}`);
+  if (!(Number.isSafeInteger(offset) && offset >= 0 && offset + n <= Number.MAX_SAFE_INTEGER)) {
+    throw new ShapeError(`pruneGradient: offset + n must be a non-negative integer below 2^53, got offset ${offset}, n ${n}`);
+  }
   const t = Math.fround(tau);
   let nnz = 0;
   for (let i = 0; i < n; i++) {
