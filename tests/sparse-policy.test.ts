@@ -267,3 +267,23 @@ function stepAt(s: number) {
   }
   return { model, policy };
 }
+
+test('same seed, same pruning at 1 and 2 threads: tau, density and non-zeros of every layer identical', { skip: kernels().name !== 'native' ? 'native backend not active' : false }, () => {
+  const k = kernels();
+  const run = (threads: number) => {
+    k.setThreads(threads);
+    assert.equal(k.threads(), threads, 'the thread count took effect');
+    const { model, policy } = step({ policy: 'normal', rate: 0.9, seed: 5 }, 'A', 2);
+    return { recs: policy!.takeRecords().map((r) => [r.step, r.layer, r.tau, r.density, r.naturalZeros, r.relError]), grads: grads(model) };
+  };
+  try {
+    const one = run(1);
+    const two = run(2);
+    assert.ok(one.recs.length > 30);
+    assert.deepEqual(two.recs, one.recs, 'per layer and step: the same tau, density, natural zeros and relative error');
+    // Weight gradients add per-thread partials in thread order: equal to float32 summation order.
+    two.grads.forEach((g, i) => assertClose(g, one.grads[i], F32_BACKWARD, `parameter ${i}, 2 vs 1 threads`));
+  } finally {
+    k.setThreads(1);
+  }
+});
