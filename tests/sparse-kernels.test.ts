@@ -40,6 +40,7 @@ const specs: Spec[] = [
   [2, 128, 6, 6, 130, 3, 3, 1, 1, 1, 1], // wide layer: 15-vector register blocks, K > 64 (mask walked per vector)
   [2, 256, 3, 3, 70, 1, 1, 1, 1, 0, 0], // 1x1 over 256 channels: a 16-vector register block (AVX-512), K > 64
   [2, 8, 3, 3, 6, 3, 3, 1, 1, 0, 0], // a single output position (P = Q = 1)
+  [6, 512, 2, 2, 350, 3, 3, 1, 1, 1, 1], // dW partial 6.45 MB (> 6 MiB): images taken in chunks, one register sum over several
 ];
 const densities = [0, 0.1, 0.3, 1];
 
