@@ -233,6 +233,13 @@ test('sparseCrossover: ResNet-20 body shapes choose sparse at 20-30% density; 3-
   }
   assert.equal(sparseCrossover(conv(3, 32, 16, 3, 1, 1)), 0);
   assert.equal(sparseCrossover(conv(16, 32, 32, 1, 2, 0)), 0);
+  // 128-512 channels (ResNet-18 stages 2-4) were measured to cross at 0.39-0.45 warm, ~0.37-0.4
+  // in a real step: their layers at density 0.37-0.43 must not run sparse.
+  for (const d of [conv(128, 16, 128, 3, 1, 1), conv(256, 8, 256, 3, 1, 1), conv(256, 8, 512, 3, 2, 1), conv(128, 16, 256, 3, 2, 1)]) {
+    assert.equal(sparseCrossover(d), 0.35, `crossover of ${label(d, 0)}`);
+  }
+  assert.equal(sparseCrossover(conv(512, 4, 512, 3, 1, 1)), 0.3, '512 -> 512 (real gradients at 0.35 ran 0.63-0.80x)');
+  assert.equal(sparseCrossover(conv(64, 32, 64, 3, 1, 1)), 0.4, 'ResNet-18 stage 1 (measured 0.57)');
 });
 
 test('benchSparseConv times dense vs sparse on a pruned gradient; measuredCrossover interpolates the 1x point', () => {

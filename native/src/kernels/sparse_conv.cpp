@@ -380,9 +380,11 @@ void conv2d_backward_weight_sparse(const float* x, const float* dy, float* dw, f
   const int B = part_bytes <= kLargePartial
                     ? 1
                     : static_cast<int>(std::max<size_t>(1, std::min<size_t>(kChunkImages, kChunkTileBytes / (tile_n * sizeof(float)))));
-  std::vector<float> part_buf, bpart(static_cast<size_t>(T) * K, 0.0f);
+  // The per-thread partials live in the calling thread's scratch (grown once, not allocated and
+  // page-faulted per call: 19 MB at 512 channels and 2 threads); each thread zeroes its own.
+  static thread_local std::vector<float> part_buf;
+  std::vector<float> bpart(static_cast<size_t>(T) * K, 0.0f);
   float* part = aligned_room(part_buf, static_cast<size_t>(T) * K * KV);
-  std::fill(part, part + static_cast<size_t>(T) * K * KV, 0.0f);
   int used = 1;
 
 #pragma omp parallel num_threads(T)
@@ -399,6 +401,7 @@ void conv2d_backward_weight_sparse(const float* x, const float* dy, float* dw, f
     std::memset(tiles, 0, sizeof(float) * static_cast<size_t>(B) * tile_stride);  // to_tile writes only the data area
     std::vector<DwSeg> seg(static_cast<size_t>(B));
     float* my = part + static_cast<size_t>(t) * K * KV;
+    std::fill(my, my + static_cast<size_t>(K) * KV, 0.0f);
     float* myb = bpart.data() + static_cast<size_t>(t) * K;
     const int n_end = static_cast<int>(static_cast<int64_t>(d.N) * (t + 1) / nt);
     for (int n0 = static_cast<int>(static_cast<int64_t>(d.N) * t / nt); n0 < n_end; n0 += B) {
