@@ -22,6 +22,17 @@ namespace {
 constexpr int64_t kBlock = 4096;          // must match BLOCK in src/backends/ref/prune.ts
 constexpr int64_t kParallelMin = 1 << 15;  // below this, one thread (the fork costs more)
 
+// L lanes (a power of two) summed in float64 in a fixed tree: lane j += lane j + w for w = L/2,
+// L/4, ..., 1 (the ref twin's laneTreeSum).
+template <int L, typename T>
+double lane_tree_sum(const T* a) {
+  double l[L];
+  for (int j = 0; j < L; j++) l[j] = static_cast<double>(a[j]);
+  for (int w = L / 2; w >= 1; w /= 2)
+    for (int j = 0; j < w; j++) l[j] += l[j + w];
+  return l[0];
+}
+
 // Sum of |g| over [s, e) in kAbsLanes float64 lanes: lane j takes elements s + j, s + j + kAbsLanes,
 // ...; the lanes are combined in a fixed tree. Each lane is its own sum, so the compiler's vectors
 // (4 zmm or 8 ymm accumulators, or 32 scalars) all add in the same order: identical on every ISA.
@@ -35,9 +46,7 @@ double block_abs_sum(const float* g, int64_t s, int64_t e) {
     for (int j = 0; j < kAbsLanes; j++) acc[j] += static_cast<double>(std::fabs(g[i + j]));
   }
   for (int j = 0; i < e; i++, j++) acc[j] += static_cast<double>(std::fabs(g[i]));
-  for (int w = kAbsLanes / 2; w >= 1; w /= 2)
-    for (int j = 0; j < w; j++) acc[j] += acc[j + w];
-  return acc[0];
+  return lane_tree_sum<kAbsLanes>(acc);
 }
 
 // Prunes [s, e); returns the non-zeros written. The branch-free body vectorises (the hash is
@@ -73,13 +82,6 @@ int64_t prune_block(const float* g, float* out, int64_t s, int64_t e, float t, b
 constexpr int kStatLanes = 32;  // must match STAT_LANES in src/backends/ref/prune.ts
 static_assert(kStatLanes % VL == 0, "stat lanes must be whole vectors");
 
-double combine_lanes(const float* a) {
-  double l[kStatLanes];
-  for (int j = 0; j < kStatLanes; j++) l[j] = a[j];
-  for (int w = kStatLanes / 2; w >= 1; w /= 2)
-    for (int j = 0; j < w; j++) l[j] += l[j + w];
-  return l[0];
-}
 
 void block_stats(const float* g, const float* out, int64_t s, int64_t e, double* zeros, double* gg, double* dd) {
   constexpr int NA = kStatLanes / VL;
@@ -109,8 +111,8 @@ void block_stats(const float* g, const float* out, int64_t s, int64_t e, double*
     ld[j] += d2;
   }
   *zeros = static_cast<double>(z);
-  *gg = combine_lanes(lg);
-  *dd = combine_lanes(ld);
+  *gg = lane_tree_sum<kStatLanes>(lg);
+  *dd = lane_tree_sum<kStatLanes>(ld);
 }
 }  // namespace
 

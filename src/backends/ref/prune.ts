@@ -26,8 +26,7 @@ export function meanAbs(g: FloatArray, n: number): number {
     const e = Math.min(s + BLOCK, n);
     acc.fill(0);
     for (let i = s; i < e; i++) acc[(i - s) % ABS_LANES] += Math.abs(Math.fround(g[i]));
-    for (let w = ABS_LANES / 2; w >= 1; w /= 2) for (let j = 0; j < w; j++) acc[j] += acc[j + w];
-    sum += acc[0];
+    sum += laneTreeSum(acc);
   }
   return sum / n;
 }
@@ -69,10 +68,13 @@ export function pruneGradient(
 /** Float32 lanes of the statistics sums; must match kStatLanes in native/src/kernels/prune.cpp. */
 const STAT_LANES = 32;
 
-/** The lanes combined in float64 in the native kernel's fixed tree. */
-function combineLanes(a: Float32Array): number {
-  const l = Float64Array.from(a);
-  for (let w = STAT_LANES / 2; w >= 1; w /= 2) for (let j = 0; j < w; j++) l[j] += l[j + w];
+/**
+ * A power-of-two number of lanes summed in float64 in the native kernels' fixed tree (lane j +=
+ * lane j + w for w = half the lanes, then half of that, ...).
+ */
+function laneTreeSum(lanes: Float32Array | Float64Array): number {
+  const l = Float64Array.from(lanes);
+  for (let w = l.length / 2; w >= 1; w /= 2) for (let j = 0; j < w; j++) l[j] += l[j + w];
   return l[0];
 }
 
@@ -95,8 +97,8 @@ function blockStats(g: FloatArray, out: FloatArray, n: number, stats: Float64Arr
       ag[j] += Math.fround(x * x);
       ad[j] += Math.fround(dlt * dlt);
     }
-    gg += combineLanes(ag);
-    dd += combineLanes(ad);
+    gg += laneTreeSum(ag);
+    dd += laneTreeSum(ad);
   }
   stats[0] = zeros;
   stats[1] = gg;
