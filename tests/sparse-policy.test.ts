@@ -24,8 +24,11 @@ function batch(seed: number): { x: Tensor; labels: Int32Array } {
   return { x, labels };
 }
 
-/** One forward/backward with `opts` pruning (none: dense); returns the model and the policy. */
-function step(opts: PruningOptions | null, shortcut: 'A' | 'B' = 'A', steps = 1) {
+/**
+ * `steps` forward/backward passes with `opts` pruning (none: dense), numbered from `first`;
+ * returns the model and the policy.
+ */
+function step(opts: PruningOptions | null, shortcut: 'A' | 'B' = 'A', steps = 1, first = 0) {
   const model: Module = createModel('resnet20', { numClasses: 10, inChannels: 3, seed: 0, shortcut });
   const policy = opts ? createPruningPolicy(opts) : null;
   const uninstall = policy?.install();
@@ -33,7 +36,7 @@ function step(opts: PruningOptions | null, shortcut: 'A' | 'B' = 'A', steps = 1)
     for (let s = 0; s < steps; s++) {
       const { x, labels } = batch(s);
       for (const p of model.parameters()) p.grad = null;
-      policy?.beginStep(s);
+      policy?.beginStep(first + s);
       backward(crossEntropy(model.call(x), labels));
     }
   } finally {
@@ -249,24 +252,9 @@ test('the step selects the RNG stream: exact below 2^21 steps, folded into the k
   assert.notDeepEqual(drawStream(12345, 2 * STEP_WORDS + 7), far);
   assert.ok(drawStream(1, 2 ** 40).offset + 2 ** 32 <= Number.MAX_SAFE_INTEGER);
   // A pruned step far into training runs (the native glue rejects offsets above 2^53).
-  const { policy } = stepAt(3 * STEP_WORDS + 1);
-  assert.ok(policy.takeRecords().length > 0);
+  const { policy } = step({ policy: 'normal', rate: 0.9, seed: 1 }, 'A', 1, 3 * STEP_WORDS + 1);
+  assert.ok(policy!.takeRecords().length > 0);
 });
-
-/** One pruned resnet20 step (batch 8) numbered `s`. */
-function stepAt(s: number) {
-  const model: Module = createModel('resnet20', { numClasses: 10, inChannels: 3, seed: 0 });
-  const policy = createPruningPolicy({ policy: 'normal', rate: 0.9, seed: 1 });
-  const uninstall = policy.install();
-  try {
-    const { x, labels } = batch(0);
-    policy.beginStep(s);
-    backward(crossEntropy(model.call(x), labels));
-  } finally {
-    uninstall();
-  }
-  return { model, policy };
-}
 
 test('same seed, same pruning at 1 and 2 threads: tau, density and non-zeros of every layer identical', { skip: kernels().name !== 'native' ? 'native backend not active' : false }, () => {
   const k = kernels();

@@ -85,6 +85,7 @@ Geo geometry(const Conv2dDims& d) {
 struct Scratch {
   std::vector<float> tile, val;
   std::vector<int32_t> start, pos;
+  std::vector<float> part;  // sparse dW: the calling thread's buffer of every thread's partial dW
 };
 Scratch& scratch() {
   static thread_local Scratch s;
@@ -382,9 +383,8 @@ void conv2d_backward_weight_sparse(const float* x, const float* dy, float* dw, f
                     : static_cast<int>(std::max<size_t>(1, std::min<size_t>(kChunkImages, kChunkTileBytes / (tile_n * sizeof(float)))));
   // The per-thread partials live in the calling thread's scratch (grown once, not allocated and
   // page-faulted per call: 19 MB at 512 channels and 2 threads); each thread zeroes its own.
-  static thread_local std::vector<float> part_buf;
   std::vector<float> bpart(static_cast<size_t>(T) * K, 0.0f);
-  float* part = aligned_room(part_buf, static_cast<size_t>(T) * K * KV);
+  float* part = aligned_room(scratch().part, static_cast<size_t>(T) * K * KV);
   int used = 1;
 
 #pragma omp parallel num_threads(T)
